@@ -1,0 +1,98 @@
+import type { FlowBatch } from '@flowmesh/flow-decoder';
+
+/** Bytes per row of schema version 1 in RowBinary (fixed width: no strings, no nullables). */
+export const ROW_BINARY_ROW_BYTES =
+  3 * 4 + // time_received, flow_start, flow_end: DateTime = UInt32 seconds
+  4 * 16 + // exporter_addr, src_addr, dst_addr, next_hop: FixedString(16)
+  4 + 1 + 4 + 1 + // observation_domain, flow_type, sampling_rate, ip_version
+  2 + 2 + 1 + 1 + 1 + // src_port, dst_port, protocol, tcp_flags, tos
+  8 + 8 + // bytes, packets: UInt64
+  4 * 4 + // in_if, out_if, src_as, dst_as
+  1 + 1 + 1 + 2 + // src_mask, dst_mask, direction, vlan
+  8 + 8; // src_mac, dst_mac: UInt64
+
+const TWO_32 = 4294967296;
+
+/**
+ * Little-endian cursor writer over one caller-sized buffer (RowBinary is little-endian). No growth, no
+ * per-field allocation: the size of a batch is known before encoding.
+ */
+export class RowBinaryWriter {
+  pos = 0;
+  private readonly view: DataView;
+
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.view.setUint16(this.pos, v, true);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+  /** A non-negative integer held in a double (exact up to 2^53); NaN and negatives become 0. */
+  u64(v: number): void {
+    if (!(v > 0)) v = 0;
+    this.view.setUint32(this.pos, v % TWO_32, true);
+    this.view.setUint32(this.pos + 4, Math.min(Math.floor(v / TWO_32), 0xffffffff), true);
+    this.pos += 8;
+  }
+  /** Epoch milliseconds as a DateTime (whole seconds, clamped to the type's range). */
+  dateTimeMs(ms: number): void {
+    let s = Math.floor(ms / 1000);
+    if (!(s > 0)) s = 0;
+    else if (s > 0xffffffff) s = 0xffffffff;
+    this.u32(s);
+  }
+  fixed16(src: Uint8Array, off: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = off, end = off + 16; i < end; i++) b[p++] = src[i];
+    this.pos = p;
+  }
+}
+
+/** Encodes rows [0, batch.length) in FLOW_COLUMNS order (schema.ts); returns a new buffer of exactly that size. */
+export function encodeRowBinary(batch: FlowBatch): Buffer {
+  const out = Buffer.allocUnsafe(batch.length * ROW_BINARY_ROW_BYTES);
+  const w = new RowBinaryWriter(out);
+  for (let i = 0; i < batch.length; i++) {
+    const a = i * 16;
+    w.dateTimeMs(batch.time_received[i]);
+    w.dateTimeMs(batch.flow_start[i]);
+    w.dateTimeMs(batch.flow_end[i]);
+    w.fixed16(batch.exporter_addr, a);
+    w.u32(batch.observation_domain[i]);
+    w.u8(batch.flow_type[i]);
+    w.u32(batch.sampling_rate[i]);
+    w.u8(batch.ip_version[i]);
+    w.fixed16(batch.src_addr, a);
+    w.fixed16(batch.dst_addr, a);
+    w.u16(batch.src_port[i]);
+    w.u16(batch.dst_port[i]);
+    w.u8(batch.protocol[i]);
+    w.u8(batch.tcp_flags[i]);
+    w.u8(batch.tos[i]);
+    w.u64(batch.bytes[i]);
+    w.u64(batch.packets[i]);
+    w.u32(batch.in_if[i]);
+    w.u32(batch.out_if[i]);
+    w.u32(batch.src_as[i]);
+    w.u32(batch.dst_as[i]);
+    w.fixed16(batch.next_hop, a);
+    w.u8(batch.src_mask[i]);
+    w.u8(batch.dst_mask[i]);
+    w.u8(batch.direction[i]);
+    w.u16(batch.vlan[i]);
+    w.u64(batch.src_mac[i]);
+    w.u64(batch.dst_mac[i]);
+  }
+  if (w.pos !== out.length) throw new Error(`RowBinary size mismatch: wrote ${w.pos} of ${out.length} bytes`);
+  return out;
+}

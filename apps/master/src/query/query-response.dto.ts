@@ -1,0 +1,34 @@
+import { OrderMetric, QueryDimension } from './dimensions';
+
+export interface CountersDto {
+  bytes: number;
+  packets: number;
+  flows: number;
+}
+
+export interface TopRowDto extends CountersDto {
+  key: string;
+}
+
+export type NodeQueryStatus = 'ok' | 'down' | 'timeout' | 'error';
+
+export interface NodeQueryResultDto {
+  id: string;
+  status: NodeQueryStatus;
+  error?: string;
+  elapsedMs: number;
+}
+
+/** Answer of POST /api/v1/query. `partial` is true whenever a selected node did not contribute (it is then listed with its status). */
+export interface QueryResponseDto {
+  from: string;
+  to: string;
+  by: QueryDimension;
+  orderBy: OrderMetric;
+  totals: CountersDto;
+  top: TopRowDto[];
+  other: CountersDto;
+  nodes: NodeQueryResultDto[];
+  partial: boolean;
+  elapsedMs: number;
+}

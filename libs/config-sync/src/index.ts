@@ -1,0 +1,3 @@
+export * from './lib/node-registry.dto';
+export * from './lib/node-registry';
+export * from './lib/redis-keys';
