@@ -122,8 +122,11 @@ export function registerUp(program: Command): void {
         }
         const api = `http://127.0.0.1:${config.masterPort}/api/v1`;
         await waitFor('master', async () => !!(await httpJson(`http://127.0.0.1:${config.masterPort}/healthz`)), 60_000);
+        for (const n of nodes) {
+          await waitFor(n.id, async () => !!(await httpJson(`http://127.0.0.1:${n.http}/healthz`)), 90_000);
+        }
         await waitFor(
-          `${config.nodes} collector nodes`,
+          `${config.nodes} collector nodes registered with the master`,
           async () => {
             const rows = (await httpJson(`${api}/nodes`)) as NodeRow[];
             return nodes.every((n) => rows.some((r) => r.id === n.id && r.status === 'up'));
