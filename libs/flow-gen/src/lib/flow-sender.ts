@@ -8,7 +8,7 @@ const SNDBUF = 4 << 20;
 const MAX_BURST = 64;
 
 /** Builds the packet pool, then sends it (see sendGenerated). */
-export function sendFlows(opts: GenOptions, signal?: AbortSignal): Promise<GenSummary> {
+export async function sendFlows(opts: GenOptions, signal?: AbortSignal): Promise<GenSummary> {
   return sendGenerated(new FlowGenerator(opts), signal);
 }
 
