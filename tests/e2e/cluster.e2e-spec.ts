@@ -68,8 +68,9 @@ describe('cluster end to end: softflowd + flowmesh gen -> 2 nodes -> master', ()
   let gen: GenSummary;
 
   test('the master lists both nodes up, with their ports and version', async () => {
-    const { status, body } = await getJson<NodeRow[]>(`${api}/nodes`);
+    const { status, body: list } = await getJson<{ nodes: NodeRow[] }>(`${api}/nodes`);
     assert.equal(status, 200);
+    const body = list.nodes;
     assert.deepEqual(body.map((n) => [n.id, n.status]).sort(), [['node-1', 'up'], ['node-2', 'up']]);
     const n1 = body.find((n) => n.id === 'node-1')!;
     assert.ok(n1.listeners.some((l) => l.port === ports().nf1), JSON.stringify(n1.listeners));
@@ -121,8 +122,8 @@ describe('cluster end to end: softflowd + flowmesh gen -> 2 nodes -> master', ()
       return /flowmesh_collector_\w*decode\w*errors_total\{[^}]*\} [1-9]/.test(text) ? text : undefined;
     }, 10_000);
     assert.match(metrics, /reason="/);
-    const res = await getJson<NodeRow[]>(`${api}/nodes`);
-    assert.ok(res.body.every((n) => n.status === 'up'));
+    const res = await getJson<{ nodes: NodeRow[] }>(`${api}/nodes`);
+    assert.ok(res.body.nodes.every((n) => n.status === 'up'));
   });
 
   test('Ctrl-C stops every process, and the data survives a restart', async () => {
@@ -133,8 +134,8 @@ describe('cluster end to end: softflowd + flowmesh gen -> 2 nodes -> master', ()
     await waitUntil('every child to exit', async () => pidsWithArg(dataDir).length === 0, 15_000);
     await startUp();
     await waitUntil('both nodes up again', async () => {
-      const { body } = await getJson<NodeRow[]>(`${api}/nodes`);
-      return body.filter((n) => n.status === 'up').length === 2;
+      const { body } = await getJson<{ nodes: NodeRow[] }>(`${api}/nodes`);
+      return body.nodes.filter((n) => n.status === 'up').length === 2;
     }, 30_000);
     const again = await query({ from: '-1h', by: 'src_addr', top: 5 });
     assert.deepEqual(again.totals, before.totals);

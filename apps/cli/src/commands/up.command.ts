@@ -128,7 +128,7 @@ export function registerUp(program: Command): void {
         await waitFor(
           `${config.nodes} collector nodes registered with the master`,
           async () => {
-            const rows = (await httpJson(`${api}/nodes`)) as NodeRow[];
+            const { nodes: rows } = (await httpJson(`${api}/nodes`)) as { nodes: NodeRow[] };
             return nodes.every((n) => rows.some((r) => r.id === n.id && r.status === 'up'));
           },
           90_000,

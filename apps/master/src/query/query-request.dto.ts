@@ -9,7 +9,7 @@ function IsTimeSpec(options?: ValidationOptions): PropertyDecorator {
       name: 'isTimeSpec',
       target: target.constructor,
       propertyName: String(propertyName),
-      options: { message: `$property must be ${TIME_SPEC_HINT}`, ...options },
+      options: { message: (a) => `${a.property} ${timeSpecProblem(a.value) ?? `must be ${TIME_SPEC_HINT}`}`, ...options },
       validator: { validate: (value: unknown) => timeSpecProblem(value) === null },
     });
 }

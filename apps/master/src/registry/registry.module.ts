@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { RegistryController } from './registry.controller';
+import { RegistryMetrics } from './registry.metrics';
 import { RegistryService } from './registry.service';
 
 @Module({
   controllers: [RegistryController],
-  providers: [RegistryService],
+  providers: [RegistryService, RegistryMetrics],
   exports: [RegistryService],
 })
 export class RegistryModule {}
