@@ -15,6 +15,7 @@ export const DECODE_ERROR_REASONS = [
   'bad_record', // a data record that runs past its set, or an unusable field value
   'batch_full', // `out` stayed full after onFull (or no onFull given): the rest of the packet was dropped
   'unsupported', // a known protocol this build cannot decode
+  'internal_error', // a decoder defect caught at the facade (please report the packet)
   // reserved for the sFlow decoder
   'bad_sample',
   'bad_address',

@@ -23,6 +23,8 @@ export interface DecoderOptions {
   sequenceResetPackets: number;
   /** NetFlow v5 / IPFIX: a step back by more than this many records is an exporter restart. */
   sequenceResetRecords: number;
+  /** Generate a specialised decoder for a fixed-length template after this many data sets (0 = interpret only). */
+  codegenAfterSets: number;
 }
 
 export const DEFAULT_DECODER_OPTIONS: Readonly<DecoderOptions> = Object.freeze({
@@ -36,6 +38,7 @@ export const DEFAULT_DECODER_OPTIONS: Readonly<DecoderOptions> = Object.freeze({
   pendingMaxAgeMs: 60_000,
   sequenceResetPackets: 1000,
   sequenceResetRecords: 100_000,
+  codegenAfterSets: 3,
 });
 
 export interface DecodeResult {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectCaptureFormat, LINKTYPE, newPcapReadStats, readCaptureUdp, type UdpDatagram } from './pcap-reader';
-import { buildEthernetFrame, buildIpPacket, buildUdpFrame, writePcap, writePcapng, type CaptureFrame } from './pcap-writer';
+import { buildEthernetFrame, buildIpPacket, buildUdpFrame, writeClassicPcap, writePcapng, type CaptureFrame } from './pcap-writer';
 
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0, 123);
 const payload = (n: number, seed = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * seed + 3) & 0xff);
@@ -37,7 +37,7 @@ describe('readCaptureUdp: classic pcap', () => {
   for (const bigEndian of [false, true]) {
     for (const nanos of [false, true]) {
       test(`${bigEndian ? 'big' : 'little'} endian, ${nanos ? 'ns' : 'µs'} magic`, () => {
-        const file = writePcap(frames(), { bigEndian, nanos });
+        const file = writeClassicPcap(frames(), { bigEndian, nanos });
         assert.equal(detectCaptureFormat(file), 'pcap');
         const { ds, stats } = all(file);
         assertStandard(ds);
@@ -49,7 +49,7 @@ describe('readCaptureUdp: classic pcap', () => {
   }
 
   test('truncated record stops with a reason, datagrams before it are kept', () => {
-    const file = writePcap(frames());
+    const file = writeClassicPcap(frames());
     const { ds, stats } = all(file.subarray(0, file.length - 5));
     assert.equal(ds.length, 2);
     assert.equal(stats.error, 'pcap_truncated_record');
@@ -58,7 +58,7 @@ describe('readCaptureUdp: classic pcap', () => {
   test('bad magic and short header', () => {
     assert.equal(all(new Uint8Array(30)).stats.error, 'pcap_bad_magic');
     assert.equal(all(new Uint8Array(2)).stats.error, 'pcap_truncated_header');
-    assert.equal(all(writePcap([]).subarray(0, 10)).stats.error, 'pcap_truncated_header');
+    assert.equal(all(writeClassicPcap([]).subarray(0, 10)).stats.error, 'pcap_truncated_header');
   });
 });
 
@@ -151,7 +151,7 @@ describe('readCaptureUdp: link types', () => {
     test(name, () => {
       for (const [ip, v] of [[ip4, 4], [ip6, 6]] as const) {
         const lt = linkType >= 0 ? linkType : v === 4 ? LINKTYPE.ipv4 : LINKTYPE.ipv6;
-        for (const file of [writePcap([{ tsMs: T0, data: wrap(ip) }], { linkType: lt }), writePcapng([{ tsMs: T0, data: wrap(ip) }], { linkType: lt })]) {
+        for (const file of [writeClassicPcap([{ tsMs: T0, data: wrap(ip) }], { linkType: lt }), writePcapng([{ tsMs: T0, data: wrap(ip) }], { linkType: lt })]) {
           const { ds, stats } = all(file);
           assert.equal(ds.length, 1, `${name} v${v}`);
           assert.equal(ds[0].ipVersion, v);
@@ -164,7 +164,7 @@ describe('readCaptureUdp: link types', () => {
   }
 
   test('unsupported link type is counted', () => {
-    const { ds, stats } = all(writePcap([{ tsMs: T0, data: ip4 }], { linkType: 105 }));
+    const { ds, stats } = all(writeClassicPcap([{ tsMs: T0, data: ip4 }], { linkType: 105 }));
     assert.equal(ds.length, 0);
     assert.equal(stats.unsupportedLinkType, 1);
   });
@@ -174,7 +174,7 @@ describe('readCaptureUdp: IP layer', () => {
   test('VLAN and QinQ tags are skipped', () => {
     const f1 = buildEthernetFrame({ src: '10.1.1.1', dst: '10.1.1.2', protocol: 17, srcPort: 1, dstPort: 2055, vlans: [100] });
     const f2 = buildEthernetFrame({ src: '10.1.1.1', dst: '10.1.1.2', protocol: 17, srcPort: 1, dstPort: 2055, vlans: [200, 300] });
-    const { ds } = all(writePcap([{ tsMs: T0, data: f1 }, { tsMs: T0, data: f2 }]));
+    const { ds } = all(writeClassicPcap([{ tsMs: T0, data: f1 }, { tsMs: T0, data: f2 }]));
     assert.equal(ds.length, 2);
   });
 
@@ -185,7 +185,7 @@ describe('readCaptureUdp: IP layer', () => {
     const frag6 = buildEthernetFrame({ src: '2001:db8::a', dst: '2001:db8::b', protocol: 17, srcPort: 7, dstPort: 4739, payload: payload(9), ipv6ExtHeaders: [44] });
     frag6[14 + 40 + 3] = 1; // M flag in the fragment header
     const atomic6 = buildEthernetFrame({ src: '2001:db8::a', dst: '2001:db8::b', protocol: 17, srcPort: 7, dstPort: 4739, payload: payload(9), ipv6ExtHeaders: [44] });
-    const { ds, stats } = all(writePcap([ext, frag4, frag6, atomic6].map((data) => ({ tsMs: T0, data }))));
+    const { ds, stats } = all(writeClassicPcap([ext, frag4, frag6, atomic6].map((data) => ({ tsMs: T0, data }))));
     assert.equal(ds.length, 2);
     assert.deepEqual([...ds[0].payload], [...payload(9)]);
     assert.equal(stats.ipFragments, 2);
@@ -200,7 +200,7 @@ describe('readCaptureUdp: IP layer', () => {
     new DataView(lyingIp.buffer).setUint16(14 + 2, 10);
     const nonIp = good.slice();
     new DataView(nonIp.buffer).setUint16(12, 0x0806);
-    const { ds, stats } = all(writePcap([cut, lyingUdp, lyingIp, nonIp, good].map((data) => ({ tsMs: T0, data }))));
+    const { ds, stats } = all(writeClassicPcap([cut, lyingUdp, lyingIp, nonIp, good].map((data) => ({ tsMs: T0, data }))));
     assert.equal(ds.length, 1);
     assert.equal(stats.truncated, 3);
     assert.equal(stats.nonIp, 1);
@@ -211,7 +211,7 @@ describe('readCaptureUdp: IP layer', () => {
     let seed = 12345;
     const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
     const base = writePcapng(frames());
-    const base2 = writePcap(frames());
+    const base2 = writeClassicPcap(frames());
     for (let i = 0; i < 3000; i++) {
       const src = i % 2 ? base : base2;
       const b = src.slice(0, src.length - (rnd() % 20));

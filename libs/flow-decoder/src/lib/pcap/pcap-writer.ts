@@ -194,7 +194,7 @@ export interface PcapWriteOptions {
 }
 
 /** A classic pcap file. */
-export function writePcap(frames: CaptureFrame[], opts: PcapWriteOptions = {}): Uint8Array {
+export function writeClassicPcap(frames: CaptureFrame[], opts: PcapWriteOptions = {}): Uint8Array {
   const le = !opts.bigEndian;
   const size = 24 + frames.reduce((n, f) => n + 16 + f.data.length, 0);
   const out = new Uint8Array(size);

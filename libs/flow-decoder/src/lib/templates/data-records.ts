@@ -3,6 +3,7 @@ import type { PacketContext } from '../decoder-state';
 import { readUint, u16, u32 } from '../reader';
 import * as T from './template-compiler';
 import type { CompiledTemplate } from './template-compiler';
+import { fastDecoderFor, type FastDecode } from './template-codegen';
 
 const NTP_UNIX_OFFSET_S = 2208988800;
 
@@ -11,14 +12,14 @@ function allZero(b: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-function ntpToMs(b: Uint8Array, off: number): number {
+export function ntpToMs(b: Uint8Array, off: number): number {
   const sec = u32(b, off);
   const frac = u32(b, off + 4);
   if (sec === 0 && frac === 0) return -1;
   return (sec - NTP_UNIX_OFFSET_S) * 1000 + Math.floor((frac * 1000) / 4294967296);
 }
 
-function pushExtra(out: FlowBatch, row: number, t: CompiledTemplate, f: number, b: Uint8Array, off: number, len: number): void {
+export function pushExtra(out: FlowBatch, row: number, t: CompiledTemplate, f: number, b: Uint8Array, off: number, len: number): void {
   const value: number | Uint8Array = len <= 6 ? readUint(b, off, len) : b.slice(off, off + len);
   const e: ExtraField = { pen: t.pens[f], id: t.ids[f], value };
   const list = out.extra[row];
@@ -208,6 +209,8 @@ function applyField(
   }
 }
 
+const HELPERS = { extra: pushExtra, readUint, ntpToMs };
+
 function resetScratch(ctx: PacketContext): void {
   ctx.firstUp = -1;
   ctx.lastUp = -1;
@@ -262,6 +265,17 @@ function finalizeRow(ctx: PacketContext, out: FlowBatch, row: number): void {
  * Returns the number of data records the set held (for IPFIX sequence accounting).
  */
 export function decodeFlowRecords(ctx: PacketContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
+  if (t.fast === undefined && ctx.codegenAfter > 0 && ++t.uses >= ctx.codegenAfter) {
+    t.fast = fastDecoderFor(t, HELPERS);
+  }
+  if (t.fast && ctx.words !== null) {
+    const n = (t.fast as FastDecode)(ctx, t, b, start, end);
+    ctx.records += n;
+    const p = ctx.fastEnd;
+    if (p < 0) ctx.fail('bad_record');
+    else if (!ctx.aborted && p < end && !allZero(b, p, end)) ctx.fail('bad_record');
+    return n;
+  }
   const ops = t.ops;
   const nOps = t.nFields * 4;
   const fixed = t.fixedLength;

@@ -73,6 +73,10 @@ export interface CompiledTemplate {
   /** Bytes charged against the exporter's template budget. */
   readonly cost: number;
   lastSeenMs: number;
+  /** Data sets decoded with this template (drives when it is specialised). */
+  uses: number;
+  /** Specialised decoder: undefined = not tried yet, null = not covered. Typed loosely to avoid a cycle. */
+  fast: ((...args: never[]) => number) | null | undefined;
 }
 
 const INT = 1; // integer of 1..8 bytes
@@ -214,5 +218,7 @@ export function compileTemplate(
     minLength,
     cost: raw.length + TEMPLATE_OVERHEAD_BYTES,
     lastSeenMs: nowMs,
+    uses: 0,
+    fast: undefined,
   };
 }
