@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  flowmeshBin, freePortRange, getJson, pidsWithArg, postJson, sampleTraffic, startProcess, startRedis, Started, stopProcess, truth, waitUntil, writePcap,
+  flowmeshBin, freePortRange, GiveUp, getJson, pidsWithArg, postJson, sampleTraffic, startProcess, startRedis, Started, stopProcess, truth, waitUntil, writePcap,
 } from '@flowmesh/testing';
 
 const run = promisify(execFile);
@@ -39,7 +39,11 @@ describe('cluster end to end: softflowd + flowmesh gen -> 2 nodes -> master', ()
       '--set', `node.httpBase=${p.node1Http}`, '--set', `node.netflowBase=${p.nf1}`, '--set', `node.ipfixBase=${p.ipfix}`,
       '--set', `node.sflowBase=${p.sflow}`, '--set', 'node.listenAddress=127.0.0.1',
     ]);
-    await waitUntil('flowmesh up to report the cluster up', async () => up!.output().includes('Flowmesh is up'), 120_000, 200).catch((e: Error) => {
+    const proc = up;
+    await waitUntil('flowmesh up to report the cluster up', async () => {
+      if (proc.child.exitCode !== null) throw new GiveUp(`flowmesh up exited with code ${proc.child.exitCode}`);
+      return proc.output().includes('Flowmesh is up');
+    }, 120_000, 200).catch((e: Error) => {
       throw new Error(`${e.message}\n--- up output ---\n${up!.output()}`);
     });
   };

@@ -114,8 +114,29 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+/**
+ * Text from the environment or `--set` becomes a number or boolean where the config class says so: by the
+ * property's default value, else by its declared type (decorator metadata). Anything else stays as given,
+ * so validation reports it against the key.
+ */
+function coerceScalars(target: object | undefined, plain: Plain): Plain {
+  if (!target) return plain;
+  const out: Plain = {};
+  for (const [key, value] of Object.entries(plain)) {
+    const current = (target as Record<string, unknown>)[key];
+    const declared = Reflect.getMetadata?.('design:type', target, key) as unknown;
+    const kind = current !== undefined && current !== null ? typeof current : declared === Number ? 'number' : declared === Boolean ? 'boolean' : undefined;
+    if (typeof value === 'string' && kind === 'number' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) out[key] = Number(value);
+    else if (typeof value === 'string' && kind === 'boolean' && /^(true|false)$/i.test(value.trim())) out[key] = value.trim().toLowerCase() === 'true';
+    else if (isPlain(value) && typeof current === 'object' && current !== null && !Array.isArray(current)) out[key] = coerceScalars(current, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
 /** Validates a plain object into an instance of `cls`; unknown keys are errors. */
 export function validateConfig<T extends object>(cls: ClassOf<T>, plain: Plain): T {
+  plain = coerceScalars(new cls(), plain);
   const instance = plainToInstance(cls, plain, { enableImplicitConversion: true, exposeDefaultValues: true });
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   if (errors.length) throw new ConfigError(flattenValidationErrors(errors));

@@ -76,6 +76,9 @@ export async function stopProcess(child: ChildProcess | undefined, signal: NodeJ
   return code;
 }
 
+/** Thrown from a waitUntil() check to stop waiting at once (e.g. the awaited process has exited). */
+export class GiveUp extends Error {}
+
 export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -84,6 +87,7 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
       const v = await fn();
       if (v) return v;
     } catch (e) {
+      if (e instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${e.message}`);
       last = e;
     }
     await new Promise((r) => setTimeout(r, everyMs));
