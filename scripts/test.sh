@@ -11,8 +11,9 @@ only=""
 if [ "${1:-}" = "--only" ]; then only=${2:?--only needs a directory}; fi
 
 ensure_node_modules
-# Real parts the tests drive: Redis, exporters (softflowd, pmacct), the decoding oracle (tshark).
-ensure_debian_packages redis-server:redis-server softflowd:softflowd pmacctd:pmacct tshark:tshark
+# Real parts the tests drive: Redis, exporters (softflowd, pmacct), the decoding oracle (tshark),
+# ClickHouse 18.16 (the oldest server the SQL must run on).
+ensure_debian_packages redis-server:redis-server softflowd:softflowd pmacctd:pmacct tshark:tshark clickhouse-server:clickhouse-server
 
 if [ -z "$only" ]; then
   npm run --silent lint
