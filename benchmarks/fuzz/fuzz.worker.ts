@@ -56,9 +56,17 @@ class Harness {
   ) {}
 
   private priming = false;
+  private seenInternal = 0;
+
+  private internalErrors(): number {
+    let n = 0;
+    for (const st of this.dec.exporterStats()) n += st.errors.internal_error ?? 0;
+    return n;
+  }
 
   reset(): void {
     this.dec = new FlowDecoder();
+    this.seenInternal = 0;
     this.dec.onSflowCounters = () => undefined;
     this.priming = true;
     for (const t of FUZZ_TARGETS) if (t !== 'pcap') for (const p of this.corpus[t]) this.run(t, p, false);
@@ -91,6 +99,15 @@ class Harness {
     }
     if (out.length > out.capacity) throw new Error('invariant: batch length above capacity');
     if (r.records > out.length + this.flushed) throw new Error(`invariant: ${r.records} records reported, ${out.length + this.flushed} rows written`);
+    // The facade turns a decoder exception into the 'internal_error' reason so the node survives it;
+    // for the fuzzer that is still a crash.
+    if (r.errors > 0) {
+      const internal = this.internalErrors();
+      if (internal > this.seenInternal) {
+        this.seenInternal = internal;
+        throw new Error('internal_error: a decoder threw and the facade caught it');
+      }
+    }
     if (target === 'sflow_v5') {
       out.clear();
       const s = decodeSflow(input, EXPORTER16, 0, out, this.onFull, { interfaceCounters: () => undefined });

@@ -17,59 +17,59 @@ export function defaultNodeId(host: string = hostname()): string {
 
 export class HttpConfig {
   @IsIP()
-  host = '127.0.0.1';
+  host: string = '127.0.0.1';
   /** 0 binds an ephemeral port (apiUrl then carries the bound one). */
   @IsInt() @Min(0) @Max(65535)
-  port = 9100;
+  port: number = 9100;
 }
 
 export class RedisConfig {
   /** redis://[user:password@]host:port[/db]; REDIS_URL is used when FLOWMESH_NODE_REDIS__URL is unset. */
   @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'url must be redis://host:port or rediss://host:port' })
-  url = 'redis://127.0.0.1:6379';
+  url: string = 'redis://127.0.0.1:6379';
 }
 
 export class StorageConfig {
   @IsIn(['chdb'])
-  engine: 'chdb' = 'chdb';
+  engine = 'chdb' as const;
   /** A batch is written when it holds this many rows... */
   @IsInt() @Min(1) @Max(1_000_000)
-  batchRows = 50_000;
+  batchRows: number = 50_000;
   /** ...or when its oldest row is this old. */
   @IsInt() @Min(10) @Max(60_000)
-  batchMs = 1000;
+  batchMs: number = 1000;
   /** chDB engine memory cap (max_server_memory_usage); without it chDB assumes most of the machine. */
   @IsInt() @Min(64 * 1024 * 1024)
-  memoryLimitBytes = 2 * 1024 ** 3;
+  memoryLimitBytes: number = 2 * 1024 ** 3;
   /**
    * Encoded rows held in memory while the store refuses writes; beyond it the oldest batches are dropped
    * and counted (reason store_backlog). A durable on-disk spool is a later issue.
    */
   @IsInt() @Min(1)
-  maxPendingRows = 500_000;
+  maxPendingRows: number = 500_000;
 }
 
 export class CollectorConfig {
   @Matches(NODE_ID_PATTERN, { message: 'id must be 1-63 chars of a-z, 0-9, _ . - starting with a letter or digit' })
-  id = defaultNodeId();
+  id: string = defaultNodeId();
   @IsOptional() @IsString() @MinLength(1)
   group?: string;
   /** Node state lives under `${dataDir}/${id}/`. */
   @IsString() @MinLength(1)
-  dataDir = './data';
+  dataDir: string = './data';
   /** Host other nodes and the master use to reach this node's HTTP API. */
   @IsString() @MinLength(1)
-  advertiseHost = '127.0.0.1';
+  advertiseHost: string = '127.0.0.1';
   @ValidateNested() @Type(() => HttpConfig)
-  http = new HttpConfig();
+  http: HttpConfig = new HttpConfig();
   @ValidateNested() @Type(() => ListenersConfig)
-  listeners = new ListenersConfig();
+  listeners: ListenersConfig = new ListenersConfig();
   @ValidateNested() @Type(() => RedisConfig)
-  redis = new RedisConfig();
+  redis: RedisConfig = new RedisConfig();
   @ValidateNested() @Type(() => StorageConfig)
-  storage = new StorageConfig();
+  storage: StorageConfig = new StorageConfig();
   @IsInt() @Min(100) @Max(60_000)
-  heartbeatMs = 2000;
+  heartbeatMs: number = 2000;
 }
 
 /**

@@ -68,8 +68,8 @@ export const MIGRATIONS: readonly Migration[] = [
 /** What a store must offer the migration runner (chDB and a ClickHouse server alike). */
 export interface SqlRunner {
   exec(sql: string): Promise<void>;
-  /** Rows of a SELECT as JSON objects (UInt64 quoted). */
-  select<T>(sql: string): Promise<T[]>;
+  /** Rows of a SELECT as text cells. */
+  select(sql: string): Promise<{ rows: string[][] }>;
 }
 
 /** Creates the database and applies every migration not yet recorded; returns the versions applied now. */
@@ -79,7 +79,7 @@ export async function migrate(db: SqlRunner, migrations: readonly Migration[] = 
     `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version UInt32, description String, applied_at DateTime)` +
       ' ENGINE = MergeTree ORDER BY version',
   );
-  const done = new Set((await db.select<{ version: number | string }>(`SELECT version FROM ${MIGRATIONS_TABLE}`)).map((r) => Number(r.version)));
+  const done = new Set((await db.select(`SELECT version FROM ${MIGRATIONS_TABLE}`)).rows.map((r) => Number(r[0])));
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;

@@ -15,17 +15,15 @@ export interface FlowStore {
   /** Inserts one batch atomically; rejects (leaving nothing half-written) when the store refuses it. */
   insert(batch: EncodedBatch): Promise<void>;
   /**
-   * Runs a read-only SELECT and returns the engine's JSON output (FORMAT JSON: meta, data, totals).
+   * Runs a read-only SELECT and returns its rows (and its WITH TOTALS row, if any) as text cells.
    * The SQL must contain no user text: callers build it from allow-listed names and validated numbers.
-   * UInt64 values arrive quoted.
    */
-  selectJson<T>(sql: string): Promise<JsonResult<T>>;
+  select(sql: string): Promise<TabularResult>;
 }
 
-export interface JsonResult<T> {
-  data: T[];
-  totals?: T;
-  rows: number;
+export interface TabularResult {
+  rows: string[][];
+  totals?: string[];
 }
 
 export const FLOW_STORE = Symbol('FLOW_STORE');

@@ -1,5 +1,14 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsIP, Max, Min, ValidateNested } from 'class-validator';
+
+/** 'true'/'false'/'1'/'0' from --set or the environment; anything else is left for @IsBoolean to refuse. */
+export function parseBoolean(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim().toLowerCase();
+  if (t === 'true' || t === '1' || t === 'yes') return true;
+  if (t === 'false' || t === '0' || t === 'no') return false;
+  return v;
+}
 
 export const LISTENER_NAMES = ['netflow', 'ipfix', 'sflow'] as const;
 export type ListenerName = (typeof LISTENER_NAMES)[number];
@@ -9,11 +18,12 @@ export type ListenerName = (typeof LISTENER_NAMES)[number];
  * version from the header); the name is a label for metrics and the registry.
  */
 export abstract class ListenerConfig {
+  @Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))
   @IsBoolean()
-  enabled = true;
+  enabled: boolean = true;
   /** Bind address; an IPv6 address (e.g. '::') opens a dual-stack udp6 socket. */
   @IsIP()
-  address = '0.0.0.0';
+  address: string = '0.0.0.0';
   /** 0 binds an ephemeral port (the bound port is reported in /internal/v1/info and the registry). */
   port: number;
 }
@@ -22,25 +32,25 @@ export abstract class ListenerConfig {
 // (class-transformer builds nested objects with a no-argument constructor).
 export class NetflowListenerConfig extends ListenerConfig {
   @IsInt() @Min(0) @Max(65535)
-  port = 2055;
+  override port: number = 2055;
 }
 export class IpfixListenerConfig extends ListenerConfig {
   @IsInt() @Min(0) @Max(65535)
-  port = 4739;
+  override port: number = 4739;
 }
 export class SflowListenerConfig extends ListenerConfig {
   @IsInt() @Min(0) @Max(65535)
-  port = 6343;
+  override port: number = 6343;
 }
 
 export class ListenersConfig {
   @ValidateNested() @Type(() => NetflowListenerConfig)
-  netflow = new NetflowListenerConfig();
+  netflow: NetflowListenerConfig = new NetflowListenerConfig();
   @ValidateNested() @Type(() => IpfixListenerConfig)
-  ipfix = new IpfixListenerConfig();
+  ipfix: IpfixListenerConfig = new IpfixListenerConfig();
   @ValidateNested() @Type(() => SflowListenerConfig)
-  sflow = new SflowListenerConfig();
+  sflow: SflowListenerConfig = new SflowListenerConfig();
   /** SO_RCVBUF asked for; Linux grants at most 2 × net.core.rmem_max (the granted size is a metric). */
   @IsInt() @Min(65536) @Max(2 ** 31 - 1)
-  receiveBufferBytes = 33_554_432;
+  receiveBufferBytes: number = 33_554_432;
 }

@@ -10,6 +10,7 @@ export const DECODE_ERROR_REASONS = [
   'bad_set', // a set/flowset with a reserved id or a length shorter than its own header
   'bad_template', // a template record that cannot be used (no fields, zero-length field, id < 256, overflow)
   'template_limit', // a new template refused: the exporter's template count or byte cap is reached
+  'domain_limit', // a packet for one observation domain too many (maxDomainsPerExporter): dropped
   'missing_template', // data for a template never seen (and not held for later)
   'pending_expired', // data held waiting for its template expired or was evicted
   'bad_record', // a data record that runs past its set, or an unusable field value

@@ -84,6 +84,8 @@ export class DomainState {
     readonly exporter: ExporterState,
     readonly protocol: number,
     readonly domain: number,
+    /** The stand-in returned once the exporter has maxDomainsPerExporter domains: packets for it are dropped. */
+    readonly overflow = false,
   ) {}
 
   setSampler(samplerId: number, rate: number): void {
@@ -115,19 +117,42 @@ export class ExporterState {
   templateBytes = 0;
   pendingCount = 0;
   pendingBytes = 0;
+  lastSweepMs = -Infinity;
+  private domainCount = 0;
+  private readonly overflows: (DomainState | undefined)[] = [];
 
-  constructor(readonly key: string) {
+  constructor(
+    readonly key: string,
+    readonly maxDomains = Infinity,
+  ) {
     this.addrValid = parseIpToBytes16(key, this.addr, 0);
   }
 
+  /**
+   * The state of (protocol, domain). Once the exporter has `maxDomains` domains, a new one gets the
+   * protocol's overflow stand-in (domain 0xffffffff, `overflow` true) instead: garbage headers must
+   * not grow memory without bound.
+   */
   domain(protocol: number, domain: number): DomainState {
     const m = this.domains[protocol];
     let d = m.get(domain);
     if (d === undefined) {
+      if (this.domainCount >= this.maxDomains) {
+        d = this.overflows[protocol];
+        if (d === undefined) d = this.overflows[protocol] = new DomainState(this, protocol, 0xffffffff, true);
+        return d;
+      }
       d = new DomainState(this, protocol, domain);
       m.set(domain, d);
+      this.domainCount++;
     }
     return d;
+  }
+
+  /** Every domain state, overflow stand-ins included. */
+  *allDomains(): Generator<DomainState> {
+    for (const m of this.domains) yield* m.values();
+    for (const d of this.overflows) if (d !== undefined) yield d;
   }
 }
 

@@ -23,6 +23,8 @@ export interface DecoderOptions {
   sequenceResetPackets: number;
   /** NetFlow v5 / IPFIX: a step back by more than this many records is an exporter restart. */
   sequenceResetRecords: number;
+  /** Observation domains (v9 source ids, IPFIX ODIDs, sFlow sub-agents) tracked per exporter; packets for more -> 'domain_limit'. */
+  maxDomainsPerExporter: number;
   /** Generate a specialised decoder for a fixed-length template after this many data sets (0 = interpret only). */
   codegenAfterSets: number;
 }
@@ -39,6 +41,7 @@ export const DEFAULT_DECODER_OPTIONS: Readonly<DecoderOptions> = Object.freeze({
   sequenceResetPackets: 1000,
   sequenceResetRecords: 100_000,
   codegenAfterSets: 3,
+  maxDomainsPerExporter: 1024,
 });
 
 export interface DecodeResult {

@@ -125,22 +125,20 @@ export class FlowDecoder {
   exporterStats(): ExporterStats[] {
     const list: ExporterStats[] = [];
     for (const exp of this.cache.exporters.values()) {
-      for (let proto = 0; proto < exp.domains.length; proto++) {
-        for (const dom of exp.domains[proto].values()) {
-          list.push({
-            exporter: exp.key,
-            protocol: PROTOCOL_NAMES[proto],
-            observation_domain: dom.domain,
-            packets: dom.packets,
-            records: dom.records,
-            errors: { ...dom.errors },
-            templates: dom.templates.size,
-            sequence_lost: dom.sequenceLost,
-            sequence_out_of_order: dom.sequenceOutOfOrder,
-            sequence_resets: dom.sequenceResets,
-            pending: dom.pendingCount,
-          });
-        }
+      for (const dom of exp.allDomains()) {
+        list.push({
+          exporter: exp.key,
+          protocol: PROTOCOL_NAMES[dom.protocol],
+          observation_domain: dom.domain,
+          packets: dom.packets,
+          records: dom.records,
+          errors: { ...dom.errors },
+          templates: dom.templates.size,
+          sequence_lost: dom.sequenceLost,
+          sequence_out_of_order: dom.sequenceOutOfOrder,
+          sequence_resets: dom.sequenceResets,
+          pending: dom.pendingCount,
+        });
       }
     }
     return list;
@@ -192,6 +190,7 @@ export class FlowDecoder {
         if (proto < 0 || !Number.isInteger(d.observation_domain) || d.observation_domain < 0) continue;
         const exp = this.cache.exporter(d.exporter);
         const dom = exp.domain(proto, d.observation_domain >>> 0);
+        if (dom.overflow) continue;
         ctx.exporter = exp;
         ctx.dom = dom;
         for (const t of Array.isArray(d.templates) ? d.templates : []) {

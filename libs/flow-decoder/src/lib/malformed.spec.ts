@@ -237,4 +237,17 @@ describe('malformed input regressions', () => {
     assert.deepEqual(run(d, ipfix([rawSet(256, 4 + 5, new Uint8Array(5))])).res, { protocol: 'ipfix', records: 0, errors: 0 });
     assert.deepEqual(run(d, ipfix([rawSet(256, 4 + 5, new Uint8Array([1, 2, 3, 4, 5]))])).res, { protocol: 'ipfix', records: 0, errors: 1, error: 'bad_record' });
   });
+
+  test('garbage observation domains cannot grow state without bound', () => {
+    const d = new FlowDecoder({ ...noHold, maxDomainsPerExporter: 3 });
+    const out = new FlowBatch(8);
+    const msg = (odid: number) => ipfixMessage({ exportTime: SECS, seq: 0, odid }, [ipfixTemplateSet({ id: 256, fields: F }), set(256, rec('1.1.1.1'))]);
+    for (const odid of [1, 2, 3]) assert.equal(d.decode(msg(odid), EXP, 0, out).records, 1);
+    for (const odid of [4, 5, 6, 7]) assert.deepEqual(d.decode(msg(odid), EXP, 0, out), { protocol: 'ipfix', records: 0, errors: 1, error: 'domain_limit' });
+    assert.equal(d.decode(msg(2), EXP, 0, out).records, 1); // known domains keep working
+    const stats = d.exporterStats();
+    assert.equal(stats.length, 4);
+    const overflow = stats.find((s) => s.observation_domain === 0xffffffff)!;
+    assert.deepEqual([overflow.packets, overflow.errors, overflow.templates], [4, { domain_limit: 4 }, 0]);
+  });
 });

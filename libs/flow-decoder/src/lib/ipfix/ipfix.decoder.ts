@@ -21,6 +21,10 @@ export function decodeIpfix(ctx: PacketContext, cache: TemplateCache, b: Uint8Ar
   const dom = ctx.exporter.domain(PROTO_IPFIX, odid);
   ctx.dom = dom;
   dom.packets++;
+  if (dom.overflow) {
+    ctx.fail('domain_limit');
+    return;
+  }
   if (msgLen < IPFIX_HEADER_LENGTH) {
     ctx.fail('bad_length');
     return;

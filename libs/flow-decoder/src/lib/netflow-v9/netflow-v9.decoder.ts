@@ -22,6 +22,10 @@ export function decodeNetflowV9(ctx: PacketContext, cache: TemplateCache, b: Uin
   const dom = ctx.exporter.domain(PROTO_V9, sourceId);
   ctx.dom = dom;
   dom.packets++;
+  if (dom.overflow) {
+    ctx.fail('domain_limit');
+    return;
+  }
   ctx.exportMs = secs * 1000;
   ctx.sysUptime = uptime;
   checkSequence(dom, dom.seq, seq, 1, cache.opts.sequenceResetPackets, uptime);

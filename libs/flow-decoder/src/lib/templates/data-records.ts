@@ -3,7 +3,7 @@ import type { PacketContext } from '../decoder-state';
 import { readUint, u16, u32 } from '../reader';
 import * as T from './template-compiler';
 import type { CompiledTemplate } from './template-compiler';
-import { fastDecoderFor, type FastDecode } from './template-codegen';
+import { fastDecoderFor, NOT_COVERED_SLOT, type FastDecode } from './template-codegen';
 
 const NTP_UNIX_OFFSET_S = 2208988800;
 
@@ -265,11 +265,16 @@ function finalizeRow(ctx: PacketContext, out: FlowBatch, row: number): void {
  * Returns the number of data records the set held (for IPFIX sequence accounting).
  */
 export function decodeFlowRecords(ctx: PacketContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
-  if (t.fast === undefined && ctx.codegenAfter > 0 && ++t.uses >= ctx.codegenAfter) {
-    t.fast = fastDecoderFor(t, HELPERS);
+  let slot = t.fast;
+  if (slot === undefined && ctx.codegenAfter > 0 && ++t.uses >= ctx.codegenAfter) {
+    slot = t.fast = fastDecoderFor(t, HELPERS);
   }
-  if (t.fast && ctx.words !== null) {
-    const n = (t.fast as FastDecode)(ctx, t, b, start, end);
+  if (slot !== undefined && slot.fn === null && slot !== NOT_COVERED_SLOT) {
+    // evicted: interpret, and ask again after codegenAfter more sets
+    t.fast = undefined;
+    t.uses = 0;
+  } else if (slot !== undefined && slot.fn !== null && ctx.words !== null) {
+    const n = (slot.fn as FastDecode)(ctx, t, b, start, end);
     ctx.records += n;
     const p = ctx.fastEnd;
     if (p < 0) ctx.fail('bad_record');

@@ -23,7 +23,7 @@ export class TemplateCache {
   exporter(key: string): ExporterState {
     let e = this.exporters.get(key);
     if (e === undefined) {
-      e = new ExporterState(key);
+      e = new ExporterState(key, this.opts.maxDomainsPerExporter);
       this.exporters.set(key, e);
     }
     return e;
@@ -89,7 +89,11 @@ export class TemplateCache {
       (old !== undefined || exp.templateCount < this.opts.maxTemplatesPerExporter) &&
       exp.templateBytes - (old?.cost ?? 0) + t.cost <= this.opts.maxTemplateBytesPerExporter;
     if (!fits()) {
-      this.sweepExpired(exp, nowMs);
+      // a sweep walks every template of the exporter: at most once a second, so a flood stays cheap
+      if (nowMs - exp.lastSweepMs >= 1000 || nowMs < exp.lastSweepMs) {
+        exp.lastSweepMs = nowMs;
+        this.sweepExpired(exp, nowMs);
+      }
       if (!fits()) {
         if (ctx !== undefined) ctx.failOn(dom, 'template_limit');
         else countError(dom, 'template_limit');

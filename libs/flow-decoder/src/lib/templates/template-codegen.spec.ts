@@ -8,7 +8,7 @@ import { FlowBatch } from '../flow-batch';
 import { FlowDecoder } from '../flow-decoder';
 import { be, concat, f, ipfixMessage, ipfixOptionsTemplateSet, ipfixTemplateSet, record, set, v9Packet, v9TemplateSet, type Field } from '../../testing/packets';
 import { rows, type Row } from '../../testing/rows';
-import { generateSource } from './template-codegen';
+import { generatedDecoderCount, generateSource, MAX_GENERATED_DECODERS } from './template-codegen';
 import { compileTemplate } from './template-compiler';
 
 const POOL: Field[] = [
@@ -122,6 +122,24 @@ describe('template code generation', () => {
         assert.deepEqual(b, a, `cut ${cut} of ${JSON.stringify(fields)}`);
       }
     }
+  });
+
+  test('generated code is bounded: evicted layouts fall back to the interpreter and still decode', () => {
+    const d = new FlowDecoder({ codegenAfterSets: 1, maxTemplatesPerExporter: 10_000 });
+    const out = new FlowBatch(8);
+    const layout = (i: number): Field[] => [f(8, 4), f(210, 1 + i), f(1, 4)]; // a distinct op layout per i
+    const msg = (i: number, seq: number) => ipfixMessage({ exportTime: 1, seq, odid: 1 }, [ipfixTemplateSet({ id: 256 + i, fields: layout(i) }), set(256 + i, record(layout(i), ['10.0.0.1', new Uint8Array(1 + i), i + 1]))]);
+    const n = MAX_GENERATED_DECODERS + 50;
+    for (let i = 0; i < n; i++) d.decode(msg(i, 0), '10.9.9.9', 0, out, (b) => b.clear());
+    assert.ok(generatedDecoderCount() <= MAX_GENERATED_DECODERS);
+    for (const i of [0, 1, n - 1]) {
+      for (let k = 0; k < 3; k++) {
+        out.clear();
+        assert.equal(d.decode(msg(i, 0), '10.9.9.9', 0, out).records, 1);
+        assert.deepEqual([rows(out)[0].src_addr, rows(out)[0].bytes], ['10.0.0.1', i + 1]);
+      }
+    }
+    assert.ok(generatedDecoderCount() <= MAX_GENERATED_DECODERS);
   });
 
   test('templates with two fields for one address column stay on the interpreter', () => {

@@ -291,21 +291,42 @@ export function generateSource(t: CompiledTemplate): string | undefined {
   return lines.join('\n');
 }
 
-const MAX_CACHED = 1024;
-const generated = new Map<string, FastDecode | null>();
+/**
+ * A generated decoder shared by every template with the same layout. When the slot is evicted
+ * (`fn` set to null), templates holding it drop back to the interpreter and may ask again, so
+ * memory for generated code stays bounded even under template churn.
+ */
+export interface FastSlot {
+  fn: FastDecode | null;
+}
 
-/** The specialised decoder for `t`, shared across templates with the same layout; null when not covered. */
-export function fastDecoderFor(t: CompiledTemplate, helpers: CodegenHelpers): FastDecode | null {
+export const MAX_GENERATED_DECODERS = 256;
+const generated = new Map<string, FastSlot>();
+export const NOT_COVERED_SLOT: FastSlot = { fn: null };
+
+/** The slot of the specialised decoder for `t` (least recently asked for is evicted first). */
+export function fastDecoderFor(t: CompiledTemplate, helpers: CodegenHelpers): FastSlot {
   const key = `${t.fixedLength}:${t.minLength}:${t.ops.join(',')}`;
   const hit = generated.get(key);
-  if (hit !== undefined) return hit;
-  const src = generateSource(t);
-  let fn: FastDecode | null = null;
-  if (src !== undefined) {
-    const factory = new Function('X', 'R', 'N', src) as (x: ExtraWriter, r: CodegenHelpers['readUint'], n: CodegenHelpers['ntpToMs']) => FastDecode;
-    fn = factory(helpers.extra, helpers.readUint, helpers.ntpToMs);
+  if (hit !== undefined) {
+    generated.delete(key);
+    generated.set(key, hit);
+    return hit;
   }
-  if (generated.size >= MAX_CACHED) generated.delete(generated.keys().next().value as string);
-  generated.set(key, fn);
-  return fn;
+  const src = generateSource(t);
+  if (src === undefined) return NOT_COVERED_SLOT;
+  const factory = new Function('X', 'R', 'N', src) as (x: ExtraWriter, r: CodegenHelpers['readUint'], n: CodegenHelpers['ntpToMs']) => FastDecode;
+  const slot: FastSlot = { fn: factory(helpers.extra, helpers.readUint, helpers.ntpToMs) };
+  if (generated.size >= MAX_GENERATED_DECODERS) {
+    const oldest = generated.keys().next().value as string;
+    generated.get(oldest)!.fn = null;
+    generated.delete(oldest);
+  }
+  generated.set(key, slot);
+  return slot;
+}
+
+/** Generated decoders currently alive (for tests and diagnostics). */
+export function generatedDecoderCount(): number {
+  return generated.size;
 }

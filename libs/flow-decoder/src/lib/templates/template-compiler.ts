@@ -75,8 +75,8 @@ export interface CompiledTemplate {
   lastSeenMs: number;
   /** Data sets decoded with this template (drives when it is specialised). */
   uses: number;
-  /** Specialised decoder: undefined = not tried yet, null = not covered. Typed loosely to avoid a cycle. */
-  fast: ((...args: never[]) => number) | null | undefined;
+  /** Specialised decoder slot: undefined = not asked for yet; a slot whose fn is null = not covered or evicted. */
+  fast: { fn: unknown } | undefined;
 }
 
 const INT = 1; // integer of 1..8 bytes
