@@ -19,6 +19,7 @@ if [ -z "$only" ]; then
   npm run --silent lint
   npm run --silent typecheck
 fi
+[ -z "$only" ] && rm -rf dist   # a full run builds from scratch: no stale compiled specs
 npm run --silent build
 
 mapfile -t specs < <(find "dist/${only}" -type f \( -name '*.spec.js' -o -name '*.int-spec.js' -o -name '*.e2e-spec.js' \) -not -path '*/node_modules/*' | sort)

@@ -102,7 +102,7 @@ describe('collector node (real process, chDB, Redis)', () => {
         '--set', 'storage.memoryLimitBytes=1073741824',
         '--set', 'heartbeatMs=300',
       ],
-      { cwd: findRepoRoot(), env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, FLOWMESH_NODE_REDIS__URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: findRepoRoot(), env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, FLOWMESH_NODE_REDIS__URL: '', FLOWMESH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     started.push(node);
     node.stderr!.on('data', (d: Buffer) => (nodeStderr += d.toString()));
