@@ -1,8 +1,11 @@
 import { hostname } from 'node:os';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { NODE_ID_PATTERN } from '@flowmesh/config-sync';
 import { ListenersConfig } from '../udp-input/udp-input.config';
+import { StorageConfig } from '../storage/storage.config';
+
+export { StorageConfig };
 
 export const ENV_PREFIX = 'FLOWMESH_NODE_';
 
@@ -27,26 +30,6 @@ export class RedisConfig {
   /** redis://[user:password@]host:port[/db]; REDIS_URL is used when FLOWMESH_NODE_REDIS__URL is unset. */
   @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'url must be redis://host:port or rediss://host:port' })
   url: string = 'redis://127.0.0.1:6379';
-}
-
-export class StorageConfig {
-  @IsIn(['chdb'])
-  engine = 'chdb' as const;
-  /** A batch is written when it holds this many rows... */
-  @IsInt() @Min(1) @Max(1_000_000)
-  batchRows: number = 50_000;
-  /** ...or when its oldest row is this old. */
-  @IsInt() @Min(10) @Max(60_000)
-  batchMs: number = 1000;
-  /** chDB engine memory cap (max_server_memory_usage); without it chDB assumes most of the machine. */
-  @IsInt() @Min(64 * 1024 * 1024)
-  memoryLimitBytes: number = 2 * 1024 ** 3;
-  /**
-   * Encoded rows held in memory while the store refuses writes; beyond it the oldest batches are dropped
-   * and counted (reason store_backlog). A durable on-disk spool is a later issue.
-   */
-  @IsInt() @Min(1)
-  maxPendingRows: number = 500_000;
 }
 
 export class CollectorConfig {
