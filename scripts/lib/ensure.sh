@@ -3,8 +3,10 @@
 # Installs npm dependencies when node_modules is missing or older than the lock file.
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "flowmesh: installing npm dependencies (npm ci)" >&2
-    npm ci --no-audit --no-fund
+    # `npm install` rather than `npm ci`: the lock file holds only the platform packages this registry serves
+    # (chdb and msgpackr ship per-platform optional packages), which `npm ci` refuses as out of sync.
+    echo "flowmesh: installing npm dependencies" >&2
+    npm install --no-audit --no-fund
   fi
 }
 
