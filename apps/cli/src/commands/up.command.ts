@@ -141,7 +141,7 @@ export function registerUp(program: Command): void {
             (n) => `  ${n.id.padEnd(8)} NetFlow v5/v9 udp/${n.netflow}  IPFIX udp/${n.ipfix}  sFlow udp/${n.sflow}  http://127.0.0.1:${n.http}/metrics`,
           ),
           `Point exporters at this host on those UDP ports (any listener accepts any format). Logs: ${join(dataDir, 'logs')}.`,
-          `Try: npx flowmesh gen --proto v9 --port ${nodes[0].netflow} --records 100000 && npx flowmesh query --from -1h --top 10 --by src_addr`,
+          `Try: npx flowmesh gen --proto v9 --port ${nodes[0].netflow} --records 100000 --rate 50000 && npx flowmesh query --from -1h --top 10 --by src_addr`,
           'Ctrl-C stops everything.',
         ];
         process.stdout.write(lines.join('\n') + '\n');

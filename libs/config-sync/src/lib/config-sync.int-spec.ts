@@ -339,11 +339,13 @@ describe('ConfigAgent: nodes converge, refuse, and survive outages', () => {
       const other = loadOrCreateSigningKeyPair(newDir());
       const rogue = new ConfigStore({ redisUrl }, other);
       await rogue.start();
-      await rogue.put('node:tofu', { storage: { database: 'rogue' } }, { author });
-      await waitUntil('refusal', async () => a.lastError?.reason === 'signature', 10_000, 50);
-      assert.equal(a.applied?.config.storage?.database, 'pinned');
-      await rogue.stop();
-      await store.start(); // re-publish the real key
+      try {
+        await rogue.put('node:tofu', { storage: { database: 'rogue' } }, { author });
+        await waitUntil('refusal', async () => a.lastError?.reason === 'signature', 10_000, 50);
+        assert.equal(a.applied?.config.storage?.database, 'pinned');
+      } finally {
+        await rogue.stop();
+      }
     } finally {
       await a.stop();
     }
