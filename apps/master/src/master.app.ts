@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { Logger, softwareVersion, Stoppable } from '@flowmesh/common';
@@ -16,6 +17,8 @@ export async function startMaster(config: MasterConfig): Promise<Stoppable> {
   });
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
+  const openApi = new DocumentBuilder().setTitle('Flowmesh master').setVersion(softwareVersion()).addBearerAuth().build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address() as AddressInfo;
   log.info('master listening', { host: address.address, port: address.port, version: softwareVersion(), pid: process.pid });

@@ -15,3 +15,5 @@ export * from './lib/config-store';
 export * from './lib/config-agent';
 export * from './lib/config-status';
 export * from './lib/template-share';
+export * from './lib/upgrades/package-manifest';
+export * from './lib/jobs/node-jobs';

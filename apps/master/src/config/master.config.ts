@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 export class HttpConfig {
   @IsString() @IsNotEmpty()
@@ -26,6 +26,61 @@ export class QueryConfig {
   maxConcurrency: number = 8;
 }
 
+/** An API bearer token: only its SHA-256 is configured (`printf %s "$TOKEN" | sha256sum`). */
+export class ApiTokenConfig {
+  @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/, { message: 'name must be 1-64 chars of letters, digits, _ . @ -' })
+  name: string = '';
+  /** admin: everything; viewer: every GET plus POST on the query API (/api/vN/query). */
+  @IsIn(['admin', 'viewer'])
+  role: 'admin' | 'viewer' = 'viewer';
+  @IsString() @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 lower-case hex chars (the SHA-256 of the token)' })
+  sha256: string = '';
+}
+
+/** A collector node's token (package downloads, public key): only its SHA-256 is configured. */
+export class NodeTokenConfig {
+  @IsString() @Matches(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: 'node must be a node id' })
+  node: string = '';
+  @IsString() @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 lower-case hex chars (the SHA-256 of the token)' })
+  sha256: string = '';
+}
+
+export class AuthConfig {
+  /**
+   * false (default, for `npm start` on a laptop): the API is open and a warning is logged at start.
+   * true: every route but /healthz, /readyz, /metrics and /api/docs needs `Authorization: Bearer <token>`.
+   */
+  @IsBoolean()
+  enabled: boolean = false;
+  @IsArray() @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => ApiTokenConfig)
+  tokens: ApiTokenConfig[] = [];
+  @IsArray() @ArrayMaxSize(100_000) @ValidateNested({ each: true }) @Type(() => NodeTokenConfig)
+  nodeTokens: NodeTokenConfig[] = [];
+}
+
+export class JobsConfig {
+  /** Attempts per node job (upgrades: 1, the rollout decides). */
+  @IsInt() @Min(1) @Max(100)
+  attempts: number = 5;
+  /** First retry delay; doubles on every further attempt. */
+  @IsInt() @Min(10) @Max(3_600_000)
+  backoffMs: number = 1000;
+  /** Finished jobs are kept this long (a repeated request with the same id returns the kept job). */
+  @IsInt() @Min(1) @Max(30 * 86400)
+  keepSeconds: number = 86400;
+}
+
+export class UpgradesConfig {
+  @IsInt() @Min(1024) @Max(8 * 1024 ** 3)
+  maxPackageBytes: number = 1024 ** 3;
+  /** Per node: the upgrade job must succeed and the node report the new version and be ready within this. */
+  @IsInt() @Min(1000) @Max(3_600_000)
+  nodeTimeoutMs: number = 300_000;
+  /** How often a rollout looks at the job, the registry and the node's /readyz. */
+  @IsInt() @Min(50) @Max(60_000)
+  pollMs: number = 500;
+}
+
 export class MasterConfig {
   @ValidateNested() @Type(() => HttpConfig)
   http: HttpConfig = new HttpConfig();
@@ -39,6 +94,12 @@ export class MasterConfig {
   nodeDownAfterMs: number = 6000;
   @ValidateNested() @Type(() => QueryConfig)
   query: QueryConfig = new QueryConfig();
+  @ValidateNested() @Type(() => AuthConfig)
+  auth: AuthConfig = new AuthConfig();
+  @ValidateNested() @Type(() => JobsConfig)
+  jobs: JobsConfig = new JobsConfig();
+  @ValidateNested() @Type(() => UpgradesConfig)
+  upgrades: UpgradesConfig = new UpgradesConfig();
 }
 
 export const MASTER_ENV_PREFIX = 'FLOWMESH_MASTER_';

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { ControlPlaneModule } from '../control-plane/control-plane.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { QueryModule } from '../query/query.module';
 import { RegistryModule } from '../registry/registry.module';
 import { LifecycleService } from './lifecycle.service';
 
 @Module({
-  imports: [RegistryModule, QueryModule],
+  imports: [RegistryModule, QueryModule, ControlPlaneModule, JobsModule],
   providers: [LifecycleService],
   exports: [LifecycleService],
 })

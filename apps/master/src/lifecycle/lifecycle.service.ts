@@ -1,5 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { combineHealth, Component, Health, HealthStatus, Logger, startAll, stopAll } from '@flowmesh/common';
+import { ControlPlaneService } from '../control-plane/control-plane.service';
+import { JobsService } from '../jobs/jobs.service';
 import { MergeEngine } from '../query/merge-engine.component';
 import { RegistryService } from '../registry/registry.service';
 
@@ -12,8 +14,8 @@ export class LifecycleService implements OnApplicationBootstrap, BeforeApplicati
   private readonly components: Component[];
   private readonly log = new Logger('master.lifecycle');
 
-  constructor(registry: RegistryService, engine: MergeEngine) {
-    this.components = [registry, engine];
+  constructor(registry: RegistryService, engine: MergeEngine, controlPlane: ControlPlaneService, jobs: JobsService) {
+    this.components = [registry, engine, controlPlane, jobs];
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -77,6 +77,37 @@ export class MergeEngine implements Component {
     return { status: 'ok' };
   }
 
+  /**
+   * Writes `lines` (JSONCompactEachRow, one partial row each) to a tmpfs file and runs the SQL that
+   * `buildSql(file)` makes over it; returns the rows as JSON objects (JSONEachRow).
+   */
+  async mergeLines(lines: string[], buildSql: (file: string) => string, timeoutMs: number): Promise<Array<Record<string, unknown>>> {
+    if (!this.session || !this.workDir) throw new Error('merge engine is not started');
+    const file = join(this.workDir, `q${++this.seq}-partials.jsonl`);
+    try {
+      const h = await open(file, 'w');
+      try {
+        for (let i = 0; i < lines.length; i += WRITE_CHUNK_ROWS) await h.write(lines.slice(i, i + WRITE_CHUNK_ROWS).join('\n') + '\n');
+      } finally {
+        await h.close();
+      }
+      const res = await this.session.queryAsync(buildSql(file), { format: 'JSONEachRow', timeout: timeoutMs });
+      this.lastError = undefined;
+      return res.text().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    } catch (e) {
+      this.lastError = (e as Error).message.slice(0, 300);
+      throw e;
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** Runs SQL on the engine's own session (tests use it to build stores beside the merge). */
+  async run(sql: string, format = 'JSONEachRow'): Promise<string> {
+    if (!this.session) throw new Error('merge engine is not started');
+    return (await this.session.queryAsync(sql, { format })).text();
+  }
+
   async merge(partials: AggregateResponse[], orderBy: OrderMetric, top: number, timeoutMs: number): Promise<MergeResult> {
     if (!this.session || !this.workDir) throw new Error('merge engine is not started');
     const n = ++this.seq;

@@ -5,11 +5,13 @@ import { QueryMetricsInterceptor } from './query-metrics.interceptor';
 import { QueryController } from './query.controller';
 import { QueryMetrics } from './query.metrics';
 import { QueryService } from './query.service';
+import { FederatedQueryService } from './federated-query.service';
+import { QueryV2Controller } from './query-v2.controller';
 
 @Module({
   imports: [RegistryModule],
-  controllers: [QueryController],
-  providers: [QueryService, MergeEngine, QueryMetrics, QueryMetricsInterceptor],
+  controllers: [QueryController, QueryV2Controller],
+  providers: [QueryService, FederatedQueryService, MergeEngine, QueryMetrics, QueryMetricsInterceptor],
   exports: [MergeEngine],
 })
 export class QueryModule {}
