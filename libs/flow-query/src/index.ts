@@ -11,3 +11,4 @@ export type { FlowRecordLike, FlowPredicate } from './lib/filter-predicate';
 export { formatFilter } from './lib/filter-format';
 export { parseAddress, formatAddress, parseNetwork, parseMac, formatMac, isV4Mapped } from './lib/address';
 export type { ParsedAddress } from './lib/address';
+export * from './lib/query-model';

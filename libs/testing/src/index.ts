@@ -1,3 +1,4 @@
-// Test helpers only: real processes (redis-server, flowmesh apps), free ports, synthetic captures.
+// Test helpers only: real processes (redis-server, ClickHouse servers, flowmesh apps), free ports, synthetic captures.
+export * from './lib/clickhouse-server';
 export * from './lib/pcap-synth';
 export * from './lib/processes';

@@ -2,14 +2,15 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowBatch, parseIpToBytes16 } from '@flowmesh/flow-decoder';
 import { encodeRowBinary, ROW_BINARY_ROW_BYTES } from './row-binary';
-import { FLOW_COLUMNS } from './schema';
+import { RAW_COLUMNS } from './schema';
 
 const WIDTH: Record<string, number> = { DateTime: 4, 'FixedString(16)': 16, UInt8: 1, UInt16: 2, UInt32: 4, UInt64: 8 };
 
 describe('RowBinary encoder', () => {
   test('row width matches the schema columns', () => {
-    assert.equal(ROW_BINARY_ROW_BYTES, FLOW_COLUMNS.reduce((n, c) => n + WIDTH[c.type], 0));
-    assert.equal(ROW_BINARY_ROW_BYTES, 146);
+    assert.equal(ROW_BINARY_ROW_BYTES, RAW_COLUMNS.reduce((n, c) => n + WIDTH[c.type], 0));
+    assert.equal(ROW_BINARY_ROW_BYTES, 154);
+    assert.equal(RAW_COLUMNS[RAW_COLUMNS.length - 1].name, 'batch_id');
   });
 
   test('one known row, byte for byte', () => {
@@ -73,8 +74,9 @@ describe('RowBinary encoder', () => {
       '6400', // vlan
       '020011ac42020000', // src_mac
       'ffffffffffff0000', // dst_mac
+      'efcdab8967452301', // batch_id 0123456789abcdef
     ].join('');
-    assert.equal(encodeRowBinary(b).toString('hex'), expected);
+    assert.equal(encodeRowBinary(b, '0123456789abcdef').toString('hex'), expected);
   });
 
   test('rows follow each other; out-of-range values are clamped, not wrapped', () => {
@@ -85,8 +87,10 @@ describe('RowBinary encoder', () => {
     b.flow_end[j] = 2 ** 40 * 1000; // after 2106
     b.bytes[j] = -1;
     b.packets[j] = Number.NaN;
-    const out = encodeRowBinary(b);
+    const out = encodeRowBinary(b, 'ffffffff00000001');
     assert.equal(out.length, 2 * ROW_BINARY_ROW_BYTES);
+    assert.equal(out.readBigUInt64LE(ROW_BINARY_ROW_BYTES - 8), 0xffffffff00000001n, 'every row carries the batch id');
+    assert.equal(out.readBigUInt64LE(2 * ROW_BINARY_ROW_BYTES - 8), 0xffffffff00000001n);
     const r = out.subarray(ROW_BINARY_ROW_BYTES);
     assert.equal(r.readUInt32LE(0), 0);
     assert.equal(r.readUInt32LE(8), 0xffffffff);
@@ -96,6 +100,12 @@ describe('RowBinary encoder', () => {
   });
 
   test('an empty batch encodes to nothing', () => {
-    assert.equal(encodeRowBinary(new FlowBatch(1)).length, 0);
+    assert.equal(encodeRowBinary(new FlowBatch(1), '0000000000000000').length, 0);
+  });
+
+  test('a batch id that is not 16 lowercase hex digits is refused', () => {
+    for (const id of ['', '123', '0123456789ABCDEF', '0123456789abcdef0', "0123456789abcde'", '-123456789abcdef']) {
+      assert.throws(() => encodeRowBinary(new FlowBatch(1), id), /invalid batch id/, id);
+    }
   });
 });

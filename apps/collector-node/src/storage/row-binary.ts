@@ -1,6 +1,10 @@
 import type { FlowBatch } from '@flowmesh/flow-decoder';
+import { isBatchId } from './storage';
 
-/** Bytes per row of schema version 1 in RowBinary (fixed width: no strings, no nullables). */
+/**
+ * Bytes per row in RowBinary (fixed width: no strings, no nullables): FLOW_COLUMNS in order, then
+ * batch_id (schema.ts RAW_COLUMNS).
+ */
 export const ROW_BINARY_ROW_BYTES =
   3 * 4 + // time_received, flow_start, flow_end: DateTime = UInt32 seconds
   4 * 16 + // exporter_addr, src_addr, dst_addr, next_hop: FixedString(16)
@@ -9,7 +13,8 @@ export const ROW_BINARY_ROW_BYTES =
   8 + 8 + // bytes, packets: UInt64
   4 * 4 + // in_if, out_if, src_as, dst_as
   1 + 1 + 1 + 2 + // src_mask, dst_mask, direction, vlan
-  8 + 8; // src_mac, dst_mac: UInt64
+  8 + 8 + // src_mac, dst_mac: UInt64
+  8; // batch_id: UInt64
 
 const TWO_32 = 4294967296;
 
@@ -43,6 +48,12 @@ export class RowBinaryWriter {
     this.view.setUint32(this.pos + 4, Math.min(Math.floor(v / TWO_32), 0xffffffff), true);
     this.pos += 8;
   }
+  /** A UInt64 given as its two 32-bit halves. */
+  u64Halves(lo: number, hi: number): void {
+    this.view.setUint32(this.pos, lo, true);
+    this.view.setUint32(this.pos + 4, hi, true);
+    this.pos += 8;
+  }
   /** Epoch milliseconds as a DateTime (whole seconds, clamped to the type's range). */
   dateTimeMs(ms: number): void {
     let s = Math.floor(ms / 1000);
@@ -58,8 +69,15 @@ export class RowBinaryWriter {
   }
 }
 
-/** Encodes rows [0, batch.length) in FLOW_COLUMNS order (schema.ts); returns a new buffer of exactly that size. */
-export function encodeRowBinary(batch: FlowBatch): Buffer {
+/**
+ * Encodes rows [0, batch.length) in FLOW_COLUMNS order plus `batchId` (16 lowercase hex digits, a
+ * UInt64) as the last column of every row; returns a new buffer of exactly that size. Throws on an
+ * invalid batch id (a programming error, not input).
+ */
+export function encodeRowBinary(batch: FlowBatch, batchId: string): Buffer {
+  if (!isBatchId(batchId)) throw new Error(`invalid batch id ${JSON.stringify(String(batchId).slice(0, 40))}: want 16 lowercase hex digits`);
+  const idHi = parseInt(batchId.slice(0, 8), 16);
+  const idLo = parseInt(batchId.slice(8), 16);
   const out = Buffer.allocUnsafe(batch.length * ROW_BINARY_ROW_BYTES);
   const w = new RowBinaryWriter(out);
   for (let i = 0; i < batch.length; i++) {
@@ -92,6 +110,7 @@ export function encodeRowBinary(batch: FlowBatch): Buffer {
     w.u16(batch.vlan[i]);
     w.u64(batch.src_mac[i]);
     w.u64(batch.dst_mac[i]);
+    w.u64Halves(idLo, idHi);
   }
   if (w.pos !== out.length) throw new Error(`RowBinary size mismatch: wrote ${w.pos} of ${out.length} bytes`);
   return out;

@@ -1,12 +1,14 @@
 /**
  * The storage schema, in one place, as an ordered list of migrations. Applied versions are recorded in
- * `flowmesh.schema_migrations`; a store applies the missing ones in order on start.
+ * `<db>.schema_migrations`; a store applies the missing ones in order on start.
  *
- * Every statement must run on ClickHouse 18.16 as well as chDB 26.x: no IPv4/IPv6 types (addresses are
- * FixedString(16), IPv4 stored IPv4-mapped), no LowCardinality, no TTL/codecs, no DateTime64. A later
- * migration may add modern features only behind a server-version check.
+ * Every statement runs on ClickHouse 18.16 as well as 26.x (chDB): addresses are FixedString(16) (IPv4
+ * stored IPv4-mapped), no LowCardinality (there are no string columns to use it on). Modern features —
+ * ZSTD codecs, TTL, the batch_id skip index — are emitted only when the server's `SELECT version()`
+ * allows them (ServerFeatures). Retention is not a migration (it follows the config): see retention.ts.
  */
 export const DATABASE = 'flowmesh';
+/** The raw table in the default database (chDB); a server store may use another database (store.database). */
 export const FLOWS_TABLE = `${DATABASE}.flows`;
 export const MIGRATIONS_TABLE = `${DATABASE}.schema_migrations`;
 
@@ -15,7 +17,7 @@ export interface ColumnDef {
   type: string;
 }
 
-/** The columns written by the RowBinary encoder, in wire order (schema version 1). */
+/** The flow columns written by the RowBinary encoder, in wire order (canonical field names). */
 export const FLOW_COLUMNS: readonly ColumnDef[] = [
   { name: 'time_received', type: 'DateTime' },
   { name: 'flow_start', type: 'DateTime' },
@@ -47,23 +49,139 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   { name: 'dst_mac', type: 'UInt64' },
 ];
 
+/** Every column of the raw table, in table and RowBinary order: the flow columns, then batch_id. */
+export const RAW_COLUMNS: readonly ColumnDef[] = [...FLOW_COLUMNS, { name: 'batch_id', type: 'UInt64' }];
+
+/** The rollups' group-by columns (after the time bucket `ts`), all copied from the raw table. */
+export const ROLLUP_DIMENSIONS = ['exporter_addr', 'flow_type', 'ip_version', 'protocol', 'in_if', 'out_if', 'src_as', 'dst_as', 'tos', 'direction'] as const;
+/** The rollups' summed columns as queries see them: sums of bytes/packets, the flow count, sampling-scaled sums. */
+export const ROLLUP_SUMS = ['bytes', 'packets', 'flows', 'bytes_scaled', 'packets_scaled'] as const;
+/**
+ * How they are stored. `bytes` and `packets` are ALIAS columns over `sum_bytes` / `sum_packets`: a view
+ * `SELECT sum(bytes) AS bytes FROM flows` is refused by both dialects (the old analyzer substitutes the
+ * alias into itself), and the way around it — a renaming subquery — cannot be pushed through on 18.16.
+ */
+export const ROLLUP_STORED_SUMS = ['sum_bytes', 'sum_packets', 'flows', 'bytes_scaled', 'packets_scaled'] as const;
+
+export interface RollupDef {
+  table: 'flows_1m' | 'flows_1h';
+  /** Bucket function applied to time_received. */
+  bucket: 'toStartOfMinute' | 'toStartOfHour';
+  /** Coarser time prefix of the sort key (the raw table's `(toStartOfHour(ts), exporter, ts)` pattern). */
+  orderPrefix: string;
+  partitionBy: string;
+}
+
+export const ROLLUPS: readonly RollupDef[] = [
+  { table: 'flows_1m', bucket: 'toStartOfMinute', orderPrefix: 'toStartOfHour(ts)', partitionBy: 'toYYYYMMDD(ts)' },
+  { table: 'flows_1h', bucket: 'toStartOfHour', orderPrefix: 'toStartOfDay(ts)', partitionBy: 'toYYYYMM(ts)' },
+];
+
+/** What the connected server can do, from `SELECT version()`. */
+export interface ServerFeatures {
+  version: string;
+  major: number;
+  minor: number;
+  /** Per-column compression codecs (19.x+; we require 20.x for all three). */
+  codecs: boolean;
+  /** Table TTL and `ttl_only_drop_parts`. */
+  ttl: boolean;
+  /** Data-skipping indexes without experimental settings. */
+  skipIndexes: boolean;
+}
+
+export function serverFeatures(version: string): ServerFeatures {
+  const m = /^(\d+)\.(\d+)/.exec(version.trim());
+  const major = m ? Number(m[1]) : 0;
+  const minor = m ? Number(m[2]) : 0;
+  const modern = major >= 20;
+  return { version: version.trim(), major, minor, codecs: modern, ttl: modern, skipIndexes: modern };
+}
+
 export interface Migration {
   version: number;
   description: string;
+  /** The statements for this server; none means "nothing to do on this server version" (not recorded). */
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'flows table',
-    statements: [
-      `CREATE TABLE IF NOT EXISTS ${FLOWS_TABLE} (\n${FLOW_COLUMNS.map((c) => `  ${c.name} ${c.type}`).join(',\n')}\n)` +
-        ' ENGINE = MergeTree PARTITION BY toYYYYMMDD(time_received)' +
-        ' ORDER BY (toStartOfHour(time_received), exporter_addr, time_received)',
-    ],
-  },
-];
+function column(c: ColumnDef, f: ServerFeatures): string {
+  if (!f.codecs || c.type.includes(' ALIAS ')) return `${c.name} ${c.type}`;
+  const codec = c.name === 'time_received' || c.name === 'ts' ? 'CODEC(Delta, ZSTD(1))' : 'CODEC(ZSTD(1))';
+  return `${c.name} ${c.type} ${codec}`;
+}
+
+function settings(f: ServerFeatures): string {
+  // TTL removes whole parts only (a part never spans two partitions, so no part is rewritten).
+  return f.ttl ? ' SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1' : '';
+}
+
+function rollupColumns(): ColumnDef[] {
+  const byName = new Map(FLOW_COLUMNS.map((c) => [c.name, c.type]));
+  return [
+    { name: 'ts', type: 'DateTime' },
+    ...ROLLUP_DIMENSIONS.map((name) => ({ name, type: byName.get(name) as string })),
+    ...ROLLUP_STORED_SUMS.map((name) => ({ name, type: 'UInt64' })),
+    { name: 'bytes', type: 'UInt64 ALIAS sum_bytes' },
+    { name: 'packets', type: 'UInt64 ALIAS sum_packets' },
+  ];
+}
+
+/** The rollup target table: SummingMergeTree keyed by (time prefix, exporter, bucket, other dimensions). */
+export function rollupTableDdl(db: string, r: RollupDef, f: ServerFeatures): string {
+  const cols = rollupColumns().map((c) => `  ${column(c, f)}`);
+  const key = [r.orderPrefix, 'exporter_addr', 'ts', ...ROLLUP_DIMENSIONS.filter((d) => d !== 'exporter_addr')].join(', ');
+  return (
+    `CREATE TABLE IF NOT EXISTS ${db}.${r.table} (\n${cols.join(',\n')}\n)` +
+    ` ENGINE = SummingMergeTree((${ROLLUP_STORED_SUMS.join(', ')})) PARTITION BY ${r.partitionBy} ORDER BY (${key})${settings(f)}`
+  );
+}
+
+/**
+ * The view feeding a rollup, FROM THE RAW TABLE (on 18.16 a view reading another view's target never
+ * fires). It pre-aggregates each insert block; SummingMergeTree folds equal keys across blocks on merge.
+ * A sampling rate of 0 (unknown) scales by 1.
+ */
+export function rollupViewDdl(db: string, r: RollupDef): string {
+  const dims = ROLLUP_DIMENSIONS.join(', ');
+  return (
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${r.table}_mv TO ${db}.${r.table} AS SELECT ` +
+    `${r.bucket}(time_received) AS ts, ${dims}, sum(bytes) AS sum_bytes, sum(packets) AS sum_packets, count() AS flows, ` +
+    'sum(bytes * greatest(sampling_rate, 1)) AS bytes_scaled, sum(packets * greatest(sampling_rate, 1)) AS packets_scaled ' +
+    `FROM ${db}.flows GROUP BY ts, ${dims}`
+  );
+}
+
+/** The migrations for database `db` on a server with features `f`, in order. */
+export function migrations(db: string, f: ServerFeatures): Migration[] {
+  const [m1, m1h] = ROLLUPS;
+  return [
+    {
+      version: 1,
+      description: 'flows table',
+      statements: [
+        `CREATE TABLE IF NOT EXISTS ${db}.flows (\n${FLOW_COLUMNS.map((c) => `  ${column(c, f)}`).join(',\n')}\n)` +
+          ' ENGINE = MergeTree PARTITION BY toYYYYMMDD(time_received)' +
+          ` ORDER BY (toStartOfHour(time_received), exporter_addr, time_received)${settings(f)}`,
+      ],
+    },
+    {
+      version: 2,
+      description: 'flows.batch_id (exactly-once replay)',
+      statements: [`ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${column({ name: 'batch_id', type: 'UInt64' }, f)}`],
+    },
+    { version: 3, description: '1-minute rollup', statements: [rollupTableDdl(db, m1, f), rollupViewDdl(db, m1)] },
+    { version: 4, description: '1-hour rollup', statements: [rollupTableDdl(db, m1h, f), rollupViewDdl(db, m1h)] },
+    {
+      version: 5,
+      description: 'batch_id skip index (committed() reads a few granules, not the column)',
+      statements: f.skipIndexes ? [`ALTER TABLE ${db}.flows ADD INDEX IF NOT EXISTS batch_id_idx batch_id TYPE minmax GRANULARITY 1`] : [],
+    },
+  ];
+}
+
+/** The latest schema version this build knows. */
+export const SCHEMA_VERSION = 5;
 
 /** What a store must offer the migration runner (chDB and a ClickHouse server alike). */
 export interface SqlRunner {
@@ -72,24 +190,63 @@ export interface SqlRunner {
   select(sql: string): Promise<{ rows: string[][] }>;
 }
 
-/** Creates the database and applies every migration not yet recorded; returns the versions applied now. */
-export async function migrate(db: SqlRunner, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await db.exec(`CREATE DATABASE IF NOT EXISTS ${DATABASE}`);
-  await db.exec(
-    `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version UInt32, description String, applied_at DateTime)` +
-      ' ENGINE = MergeTree ORDER BY version',
-  );
-  const done = new Set((await db.select(`SELECT version FROM ${MIGRATIONS_TABLE}`)).rows.map((r) => Number(r[0])));
+/** An error a concurrent runner causes by getting there first (the IF NOT EXISTS check raced). */
+function alreadyThere(e: unknown): boolean {
+  return /already exists|Code: (44|57|15)\b/i.test((e as Error).message ?? '');
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+const ADD_COLUMN = /^ALTER TABLE (\w+)\.(\w+) ADD COLUMN IF NOT EXISTS (\w+) /;
+
+/**
+ * Runs one statement. 18.16 has no `ADD COLUMN IF NOT EXISTS`: such a statement becomes a look-up in
+ * system.columns and a plain ADD COLUMN (a concurrent runner's duplicate is then "already exists").
+ */
+async function run(db: SqlRunner, sql: string): Promise<void> {
+  const m = ADD_COLUMN.exec(sql);
+  if (!m) return db.exec(sql);
+  const [, database, table, name] = m;
+  const have = await db.select(`SELECT count() FROM system.columns WHERE database = '${database}' AND table = '${table}' AND name = '${name}'`);
+  if (Number(have.rows[0]?.[0]) > 0) return;
+  try {
+    await db.exec(sql.replace(' IF NOT EXISTS', ''));
+  } catch (e) {
+    if (!alreadyThere(e)) throw e;
+  }
+}
+
+/** The server's version string. */
+export async function serverVersion(db: SqlRunner): Promise<string> {
+  return (await db.select('SELECT version()')).rows[0]?.[0] ?? '';
+}
+
+/**
+ * Creates the database and applies every migration not yet recorded; returns the versions applied now.
+ * Safe to run twice at once (a restart racing the old process, two nodes on one server): every statement
+ * is IF [NOT] EXISTS, a race's "already exists" counts as done, and a version recorded twice reads once.
+ * A migration with no statements on this server is not recorded, so it applies after a server upgrade.
+ */
+export async function migrate(db: SqlRunner, database: string, f: ServerFeatures, list: readonly Migration[] = migrations(database, f)): Promise<number[]> {
+  await db.exec(`CREATE DATABASE IF NOT EXISTS ${database}`);
+  const table = `${database}.schema_migrations`;
+  await db.exec(`CREATE TABLE IF NOT EXISTS ${table} (version UInt32, description String, applied_at DateTime, server_version String) ENGINE = MergeTree ORDER BY version`);
+  await run(db, `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS server_version String`); // tables of the first build lack it
+  const done = new Set((await db.select(`SELECT DISTINCT version FROM ${table}`)).rows.map((r) => Number(r[0])));
   const applied: number[] = [];
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (done.has(m.version)) continue;
-    for (const sql of m.statements) await db.exec(sql);
-    const description = m.description.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-    await db.exec(`INSERT INTO ${MIGRATIONS_TABLE} (version, description, applied_at) VALUES (${m.version}, '${description}', now())`);
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version) || m.statements.length === 0) continue;
+    for (const sql of m.statements) {
+      try {
+        await run(db, sql);
+      } catch (e) {
+        if (!alreadyThere(e)) throw new Error(`migration ${m.version} (${m.description}) failed: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    await db.exec(`INSERT INTO ${table} (version, description, applied_at, server_version) VALUES (${m.version}, ${quote(m.description)}, now(), ${quote(f.version)})`);
     applied.push(m.version);
   }
   return applied;
 }
-
-/** The latest schema version this build knows. */
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

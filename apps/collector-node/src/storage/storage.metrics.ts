@@ -9,6 +9,7 @@ export class StorageMetrics {
   readonly rowsDropped: Counter<'reason'>;
   readonly flushSeconds: Histogram;
   readonly pendingRows: Gauge;
+  readonly retentionDrops: Counter;
 
   constructor(registry: Registry) {
     this.rowsStored = new Counter({ name: 'flowmesh_collector_storage_rows_stored_total', help: 'Flow rows committed to the store', registers: [registry] });
@@ -24,6 +25,11 @@ export class StorageMetrics {
       name: 'flowmesh_collector_storage_flush_seconds',
       help: 'Time to write one batch to the store (temp file + INSERT)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.retentionDrops = new Counter({
+      name: 'flowmesh_collector_storage_retention_partitions_dropped_total',
+      help: 'Partitions dropped by retention on servers without TTL (ClickHouse 18.16)',
       registers: [registry],
     });
     this.pendingRows = new Gauge({ name: 'flowmesh_collector_storage_pending_rows', help: 'Encoded rows waiting to be written', registers: [registry] });

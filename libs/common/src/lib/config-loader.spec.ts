@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
-import { ConfigError, envToObject, loadConfig } from './config-loader';
+import { ConfigError, dumpConfig, envToObject, loadConfig } from './config-loader';
 
 class Http {
   @IsString()
@@ -81,5 +81,12 @@ describe('loadConfig', () => {
 
   test('environment names map to camelCase paths', () => {
     assert.deepEqual(envToObject({ P_QUERY__TIMEOUT_MS: '5', P_ID: 'x' }, 'P_'), { query: { timeoutMs: '5' }, id: 'x' });
+  });
+
+  test('--dump masks secrets, also inside URLs', () => {
+    const text = dumpConfig({ redis: { url: 'redis://app:s3cret@10.0.0.1:6379' }, clickhouse: { password: 'pw', username: 'u' }, tokens: [{ sha256: 'ab' }] });
+    assert.ok(!text.includes('s3cret') && !text.includes('"pw"'), text);
+    assert.match(text, /redis:\/\/app:\*{8}@10\.0\.0\.1:6379/);
+    assert.match(text, /"username": "u"/);
   });
 });

@@ -156,7 +156,17 @@ export function loadConfig<T extends object>(cls: ClassOf<T>, sources: ConfigSou
   return validateConfig(cls, plain);
 }
 
-/** The effective configuration as plain JSON (for `--dump`). */
+const SECRET_KEY = /(password|secret|token|privateKey)$/i;
+
+/** The effective configuration as plain JSON (for `--dump`), secrets masked (also inside URLs). */
 export function dumpConfig(config: object): string {
-  return JSON.stringify(config, null, 2);
+  return JSON.stringify(
+    config,
+    (key, value: unknown) => {
+      if (typeof value === 'string' && SECRET_KEY.test(key) && value !== '') return '********';
+      if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(value)) return value.replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:********@');
+      return value;
+    },
+    2,
+  );
 }

@@ -13,7 +13,7 @@ import { parseFilter } from './filter-parser';
 import { compileFilterToPredicate } from './filter-predicate';
 import { compileFilterToSql } from './filter-sql';
 import { FLOWS_DDL, insertStatements, randomFilter, randomFlows, Rng, testResolver, TestFlow } from '../test-support/flow-fixtures';
-import { ClickHouse18, findClickHouseServer, startClickHouse18 } from '../test-support/clickhouse18-server';
+import { ClickHouseServer, findClickHouseServer, startClickHouseServer } from '@flowmesh/testing';
 
 const ROWS = 3000;
 const FILTERS = 300;
@@ -80,11 +80,11 @@ describe('ClickHouse 18.16 server: SQL count == predicate count', () => {
   const { path: binary, searched } = findClickHouseServer();
   const skip = binary ? false : `clickhouse-server not installed (looked in ${searched.join(', ')}); apt-get install -y clickhouse-server`;
   if (skip) console.log(`SKIPPED ClickHouse 18.16 equivalence: ${skip}`);
-  let ch: ClickHouse18 | undefined;
+  let ch: ClickHouseServer | undefined;
 
   before(async () => {
     if (!binary) return;
-    ch = await startClickHouse18(binary);
+    ch = await startClickHouseServer({ binary });
     await ch.query('CREATE DATABASE IF NOT EXISTS flowmesh');
     await ch.query(FLOWS_DDL);
     for (const sql of insertStatements(rows)) await ch.query(sql);

@@ -14,7 +14,7 @@ import { compileFilterToPredicate } from './filter-predicate';
 import { compileFilterToSql } from './filter-sql';
 import { FilterSyntaxError } from './filter-syntax-error';
 import { FLOWS_DDL, insertStatements, mutateFilter, randomFilter, randomFlows, randomSoup, Rng, testResolver } from '../test-support/flow-fixtures';
-import { ClickHouse18, findClickHouseServer, startClickHouse18 } from '../test-support/clickhouse18-server';
+import { ClickHouseServer, findClickHouseServer, startClickHouseServer } from '@flowmesh/testing';
 
 const rows = randomFlows(500, 99);
 const MAX_QUERY_SIZE = 262_144;
@@ -196,10 +196,10 @@ describe('hostile and random filters', () => {
     const { path: binary, searched } = findClickHouseServer();
     const skip = binary ? false : `clickhouse-server not installed (looked in ${searched.join(', ')})`;
     if (skip) console.log(`SKIPPED ClickHouse 18.16 fuzz: ${skip}`);
-    let ch: ClickHouse18 | undefined;
+    let ch: ClickHouseServer | undefined;
     before(async () => {
       if (!binary) return;
-      ch = await startClickHouse18(binary);
+      ch = await startClickHouseServer({ binary });
       await ch.query('CREATE DATABASE IF NOT EXISTS flowmesh');
       await ch.query(FLOWS_DDL);
       for (const sql of insertStatements(rows)) await ch.query(sql);

@@ -1,0 +1,95 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFilter } from './filter-parser';
+import {
+  afterCondition, buildListingSql, buildPartialSql, cellKind, expandReferences, listingOrder, NodeQueryRequest, planQuery, plannerFilterFields,
+} from './query-model';
+import { formatFilter } from './filter-format';
+
+const H = 3_600_000;
+const T = Date.parse('2024-05-01T00:00:00Z');
+const ALL = ['flows_1m', 'flows_1h'] as const;
+const LIMITS = { timeoutMs: 5000, maxRows: 1000, maxMemoryBytes: 1 << 30 };
+const plan = (o: Partial<Parameters<typeof planQuery>[0]>) => planQuery({ fromMs: T, toMs: T + 2 * H, groupBy: [], filterFields: [], distinct: [], rollups: ALL, ...o });
+
+describe('planQuery', () => {
+  test('an hour-aligned range over rollup fields reads flows_1h only', () => {
+    assert.deepEqual(plan({ groupBy: ['protocol', 'exporter_addr'], filterFields: ['in_if'] }).segments, [{ table: 'flows_1h', from: T / 1000, to: T / 1000 + 7200 }]);
+  });
+
+  test('a minute-aligned range: hours in the middle, minutes at the edges; unaligned seconds from raw', () => {
+    const from = T + 90_500; // 00:01:30.5 -> second 91
+    const to = T + 2 * H + 150_000; // 02:02:30
+    assert.deepEqual(plan({ fromMs: from, toMs: to }).segments, [
+      { table: 'flows', from: T / 1000 + 91, to: T / 1000 + 120 },
+      { table: 'flows_1m', from: T / 1000 + 120, to: T / 1000 + 3600 },
+      { table: 'flows_1h', from: T / 1000 + 3600, to: T / 1000 + 7200 },
+      { table: 'flows_1m', from: T / 1000 + 7200, to: T / 1000 + 7320 },
+      { table: 'flows', from: T / 1000 + 7320, to: T / 1000 + 7350 },
+    ]);
+  });
+
+  test('addresses, ports, bytes filters and distinct counts need the raw table, and say why', () => {
+    for (const o of [{ groupBy: ['src_addr'] }, { filterFields: ['dst_port'] }, { filterFields: ['bytes'] }, { distinct: ['dst_addr'] }, { filterFields: ['tcp_flags'] }]) {
+      const p = plan(o);
+      assert.deepEqual(p.segments.map((s) => s.table), ['flows'], JSON.stringify(o));
+      assert.match(p.reason, /^raw: .* not in the rollups$/);
+    }
+  });
+
+  test('a series interval must be a multiple of the rollup step', () => {
+    assert.deepEqual(plan({ intervalS: 300 }).segments.map((s) => s.table), ['flows_1m']);
+    assert.deepEqual(plan({ intervalS: 3600 }).segments.map((s) => s.table), ['flows_1h']);
+    assert.deepEqual(plan({ intervalS: 30 }).segments.map((s) => s.table), ['flows']);
+  });
+
+  test('without rollups everything is raw; an empty range has no segments', () => {
+    assert.equal(plan({ rollups: [] }).reason, 'raw: no rollups in the store');
+    assert.deepEqual(plan({ fromMs: T, toMs: T }).segments, []);
+  });
+
+  test('filter fields come from the parsed filter (references included)', () => {
+    const f = parseFilter('proto tcp and channel web', { resolve: () => 'dst port 443' });
+    assert.deepEqual(plannerFilterFields(f), ['dst_port', 'protocol']);
+    assert.equal(formatFilter(expandReferences(f)), 'proto tcp and dst port 443');
+  });
+});
+
+describe('partial and listing SQL', () => {
+  const req = (o: Partial<NodeQueryRequest>): NodeQueryRequest => ({
+    mode: 'aggregate', from: T, to: T + H, filter: '', groupBy: [], distinct: [], segments: [{ table: 'flows', from: T / 1000, to: T / 1000 + 3600 }], limits: LIMITS, ...o,
+  });
+
+  test('partial aggregate: scaled sums, hex keys, distinct sets, read-only limits last', () => {
+    const sql = buildPartialSql(req({ groupBy: ['src_addr', 'dst_port'], distinct: ['dst_addr'], interval: 300 }), parseFilter('dst port 443'));
+    assert.match(sql, /bytes \* if\(sampling_rate = 0, 1, sampling_rate\) AS b_/);
+    assert.match(sql, /hex\(k0\) AS g_src_addr, k1 AS g_dst_port/);
+    assert.match(sql, /intDiv\(t_, 300\) \* 300 AS t/);
+    assert.match(sql, /arrayStringConcat\(groupUniqArray\(hex\(v0\)\), ','\) AS d_dst_addr/);
+    assert.match(sql, /\(dst_port = 443\)/);
+    assert.match(sql, /SETTINGS max_execution_time = 5, max_memory_usage = 1073741824, max_result_rows = 1001, result_overflow_mode = 'throw', readonly = 1$/);
+  });
+
+  test('rollup segments read the pre-scaled sums; a rollup that cannot answer is refused', () => {
+    const sql = buildPartialSql(req({ groupBy: ['protocol'], segments: [{ table: 'flows_1h', from: 0, to: 3600 }] }), parseFilter('exporter 10.0.0.1'), { database: 'db2' });
+    assert.match(sql, /bytes_scaled AS b_, packets_scaled AS p_, flows AS f_ FROM db2\.flows_1h WHERE ts >= toDateTime\(0\)/);
+    assert.throws(() => buildPartialSql(req({ groupBy: ['src_addr'], segments: [{ table: 'flows_1h', from: 0, to: 3600 }] }), parseFilter('')), /cannot answer/);
+    assert.throws(() => buildPartialSql(req({ groupBy: ['bytes) FROM system.users --' as never] }), parseFilter('')), /not a query column/);
+    assert.throws(() => buildPartialSql(req({}), parseFilter(''), { database: 'x; DROP' }), /bad table/);
+  });
+
+  test('cursor condition: lexicographic, typed literals only; hostile values are refused', () => {
+    const order = listingOrder({ field: 'bytes', desc: true });
+    const values: Array<number | string> = order.map((c) => (cellKind(c.column) === 'addr' ? '00000000000000000000FFFF0A000001' : 7));
+    const cond = afterCondition(order, { values, inclusive: false, skip: 0 });
+    assert.match(cond, /^\(bytes < 7 OR \(bytes = 7 AND \(time_received > toDateTime\(7\)/);
+    assert.ok(cond.endsWith(` AND 0${')'.repeat(order.length * 2)}`), cond.slice(-40));
+    const bad = [...values];
+    bad[4] = "1') OR 1=1 --";
+    assert.throws(() => afterCondition(order, { values: bad, inclusive: true, skip: 0 }), /expected 32 hex digits/);
+    assert.throws(() => afterCondition(order, { values: values.slice(1), inclusive: true, skip: 0 }), /must hold/);
+    const sql = buildListingSql(req({ mode: 'flows', sort: { field: 'src_addr', desc: false }, limit: 50, after: { values: values.map((v, i) => (i === 0 ? '00000000000000000000FFFF0A000001' : v)), inclusive: true, skip: 3 } }), parseFilter(''));
+    assert.match(sql, /ORDER BY src_addr, time_received, .* LIMIT 53 /);
+    assert.match(sql, /hex\(src_addr\) AS s_/);
+  });
+});

@@ -1,0 +1,304 @@
+/**
+ * The federated query vocabulary shared by the master and the collector nodes: dimensions, metrics,
+ * intervals, the rollup planner, the node's partial-query contract (v2) and the SQL a node runs for it.
+ * Pure: no framework, no I/O. Every identifier in the SQL comes from a fixed list below and every
+ * literal from a validated number or 32 hex digits; user text never reaches SQL.
+ */
+import { FilterField, FilterNode, filterFields } from './filter-ast';
+import { compileFilterToSql } from './filter-sql';
+
+/** Dimensions a query may group by. */
+export const QUERY_DIMENSIONS = [
+  'src_addr', 'dst_addr', 'src_port', 'dst_port', 'protocol', 'exporter_addr', 'next_hop',
+  'in_if', 'out_if', 'src_as', 'dst_as', 'tos', 'ip_version', 'flow_type', 'direction',
+] as const;
+export type QueryDimension = (typeof QUERY_DIMENSIONS)[number];
+export const ADDRESS_DIMENSIONS: ReadonlySet<string> = new Set(['src_addr', 'dst_addr', 'exporter_addr', 'next_hop']);
+
+/** Fields a query may count distinct values of (metric name `distinct_<field>`). */
+export const DISTINCT_FIELDS = ['src_addr', 'dst_addr', 'src_port', 'dst_port', 'exporter_addr', 'src_as', 'dst_as', 'protocol'] as const;
+export type DistinctField = (typeof DISTINCT_FIELDS)[number];
+
+export const BASE_METRICS = ['bytes', 'packets', 'flows', 'bps', 'pps'] as const;
+export const QUERY_METRICS = [...BASE_METRICS, ...DISTINCT_FIELDS.map((f) => `distinct_${f}` as const)] as const;
+export type QueryMetric = (typeof QUERY_METRICS)[number];
+
+export function distinctFieldOf(metric: QueryMetric): DistinctField | undefined {
+  return metric.startsWith('distinct_') ? (metric.slice('distinct_'.length) as DistinctField) : undefined;
+}
+
+/** Time-series intervals (seconds); buckets are aligned to the epoch (UTC). */
+export const QUERY_INTERVALS: Readonly<Record<string, number>> = {
+  '1m': 60, '5m': 300, '10m': 600, '15m': 900, '30m': 1800, '1h': 3600, '3h': 10_800, '6h': 21_600, '12h': 43_200, '1d': 86_400,
+};
+
+/** Columns of the rollup tables flows_1m / flows_1h besides the bucket `ts` and the sums. */
+export const ROLLUP_FIELDS: ReadonlySet<string> = new Set([
+  'exporter_addr', 'flow_type', 'ip_version', 'protocol', 'in_if', 'out_if', 'src_as', 'dst_as', 'tos', 'direction',
+]);
+
+export const QUERY_TABLES = ['flows', 'flows_1m', 'flows_1h'] as const;
+export type QueryTable = (typeof QUERY_TABLES)[number];
+const TABLE_STEP: Record<QueryTable, number> = { flows: 1, flows_1m: 60, flows_1h: 3600 };
+
+/** One piece of the time range, read from one table: [from, to) in epoch seconds. */
+export interface QuerySegment {
+  table: QueryTable;
+  from: number;
+  to: number;
+}
+
+export interface PlanInput {
+  /** Epoch ms, [from, to). */
+  fromMs: number;
+  toMs: number;
+  groupBy: readonly string[];
+  filterFields: readonly string[];
+  distinct: readonly string[];
+  /** Series interval in seconds, if any. */
+  intervalS?: number;
+  /** Rollup tables this store has (a store without rollups answers from the raw table). */
+  rollups: readonly QueryTable[];
+}
+
+export interface QueryPlan {
+  segments: QuerySegment[];
+  /** Why the coarsest usable table is what it is (shown in answers, asserted in tests). */
+  reason: string;
+}
+
+/**
+ * The coarsest tables that can answer exactly. A rollup is usable only when every grouped, filtered
+ * and distinct-counted field is one of its columns (bytes/packets filters test single flows, so they
+ * need the raw table). The range is cut into an aligned middle read from the rollup and unaligned
+ * edges read from finer tables, so `-1h` (never hour-aligned) still reads mostly minutes. A series
+ * interval must be a multiple of the table's step. The raw table's time axis is whole seconds.
+ */
+export function planQuery(i: PlanInput): QueryPlan {
+  const from = Math.ceil(i.fromMs / 1000);
+  const to = Math.max(from, Math.ceil(i.toMs / 1000));
+  const needs = [...i.groupBy, ...i.filterFields, ...i.distinct].filter((f) => !ROLLUP_FIELDS.has(f));
+  if (needs.length > 0) {
+    return { segments: [{ table: 'flows', from, to }], reason: `raw: ${[...new Set(needs)].sort().join(', ')} not in the rollups` };
+  }
+  const usable = (['flows_1h', 'flows_1m'] as const).filter(
+    (t) => i.rollups.includes(t) && (i.intervalS === undefined || i.intervalS % TABLE_STEP[t] === 0),
+  );
+  const segments = cut(from, to, usable);
+  const tables = [...new Set(segments.map((s) => s.table))];
+  const reason = usable.length === 0 ? (i.rollups.length === 0 ? 'raw: no rollups in the store' : 'raw: interval is not a multiple of a rollup step') : `tables: ${tables.join(', ') || 'none'}`;
+  return { segments, reason };
+}
+
+function cut(from: number, to: number, usable: readonly QueryTable[]): QuerySegment[] {
+  if (from >= to) return [];
+  const [coarse, ...finer] = usable;
+  if (!coarse) return [{ table: 'flows', from, to }];
+  const step = TABLE_STEP[coarse];
+  const lo = Math.ceil(from / step) * step;
+  const hi = Math.floor(to / step) * step;
+  if (lo >= hi) return cut(from, to, finer);
+  return [...cut(from, lo, finer), { table: coarse, from: lo, to: hi }, ...cut(hi, to, finer)];
+}
+
+/** The filter with every channel/profile reference replaced by the filter it names (for a node, which has no resolver). */
+export function expandReferences(node: FilterNode): FilterNode {
+  switch (node.type) {
+    case 'and':
+    case 'or':
+      return { ...node, children: node.children.map(expandReferences) };
+    case 'not':
+      return { ...node, child: expandReferences(node.child) };
+    case 'ref':
+      return expandReferences(node.filter);
+    default:
+      return node;
+  }
+}
+
+/** Fields a flow listing may sort on. */
+export const SORT_FIELDS = ['time_received', 'bytes', 'packets', 'src_addr', 'dst_addr', 'src_port', 'dst_port', 'protocol', 'flow_start', 'flow_end'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+/**
+ * Columns of a flow listing row, in order. They double as the listing's total order: the sort field
+ * first, then all of these ascending, then (on the master) the node id. Two rows equal in every one of
+ * them are the same flow twice; the cursor counts how many of those were already shown.
+ */
+export const LISTING_COLUMNS = [
+  'time_received', 'flow_start', 'flow_end', 'src_addr', 'dst_addr', 'src_port', 'dst_port', 'protocol', 'bytes', 'packets',
+  'tcp_flags', 'tos', 'exporter_addr', 'in_if', 'out_if', 'src_as', 'dst_as', 'next_hop', 'sampling_rate', 'flow_type', 'ip_version', 'direction',
+] as const;
+export type ListingColumn = (typeof LISTING_COLUMNS)[number];
+const TIME_COLUMNS: ReadonlySet<string> = new Set(['time_received', 'flow_start', 'flow_end']);
+
+/** Kind of a value as it travels in partial answers: 'addr' = 32 uppercase hex digits, 'num' = integer, 'set' = comma-joined distinct values. */
+export type CellKind = 'addr' | 'num' | 'set';
+export function cellKind(column: string): CellKind {
+  if (column.startsWith('d_')) return 'set';
+  return ADDRESS_DIMENSIONS.has(column.replace(/^(g_|o_)/, '')) ? 'addr' : 'num';
+}
+
+/** Where a listing page continues on one node: rows strictly after `values` (or at them, skipping `skip`). */
+export interface ListingAfter {
+  /** The sort key then LISTING_COLUMNS values of the last row shown (addresses as 32 hex digits). */
+  values: Array<number | string>;
+  /** true: rows equal to `values` still come, after skipping `skip` of them; false: only rows greater. */
+  inclusive: boolean;
+  skip: number;
+}
+
+/** Body of a node's POST /internal/v2/query (the master builds it; the node validates it again). */
+export interface NodeQueryRequest {
+  mode: 'aggregate' | 'flows';
+  /** Epoch ms [from, to): the listing's time range (aggregates use `segments`). */
+  from: number;
+  to: number;
+  /** Canonical nfdump filter text without channel/profile references (the node parses it again). */
+  filter: string;
+  groupBy: QueryDimension[];
+  /** Series bucket in seconds; absent: no time axis. */
+  interval?: number;
+  distinct: DistinctField[];
+  segments: QuerySegment[];
+  sort?: { field: SortField; desc: boolean };
+  limit?: number;
+  after?: ListingAfter;
+  limits: { timeoutMs: number; maxRows: number; maxMemoryBytes: number };
+}
+
+/** Column names of a node's partial aggregate, in order: [t], g_<dim>..., bytes, packets, flows, d_<field>... */
+export function partialColumns(r: Pick<NodeQueryRequest, 'groupBy' | 'interval' | 'distinct'>): string[] {
+  return [...(r.interval ? ['t'] : []), ...r.groupBy.map((g) => `g_${g}`), 'bytes', 'packets', 'flows', ...r.distinct.map((d) => `d_${d}`)];
+}
+
+const ALLOWED: ReadonlySet<string> = new Set([...QUERY_DIMENSIONS, ...DISTINCT_FIELDS, ...LISTING_COLUMNS]);
+function ident(name: string): string {
+  if (!ALLOWED.has(name)) throw new Error(`not a query column: ${JSON.stringify(name)}`);
+  return name;
+}
+function int(n: number, what: string): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${what} must be a non-negative integer`);
+  return String(n);
+}
+const HEX32 = /^[0-9A-Fa-f]{32}$/;
+function literal(column: string, v: number | string): string {
+  if (cellKind(column) === 'addr') {
+    if (typeof v !== 'string' || !HEX32.test(v)) throw new Error(`${column}: expected 32 hex digits`);
+    return `unhex('${v.toUpperCase()}')`;
+  }
+  if (typeof v !== 'number') throw new Error(`${column}: expected an integer`);
+  return TIME_COLUMNS.has(column) ? `toDateTime(${int(v, column)})` : int(v, column);
+}
+/** Value of a column as it travels: addresses as hex, times as epoch seconds, numbers as numbers. */
+function outExpr(column: string): string {
+  if (cellKind(column) === 'addr') return `hex(${ident(column)})`;
+  return TIME_COLUMNS.has(column) ? `toUInt32(${ident(column)})` : ident(column);
+}
+
+export interface SqlNames {
+  /** Database of the flow tables (default 'flowmesh'). */
+  database?: string;
+}
+const DB_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function table(t: QueryTable, o: SqlNames): string {
+  const db = o.database ?? 'flowmesh';
+  if (!DB_NAME.test(db) || !QUERY_TABLES.includes(t)) throw new Error('bad table');
+  return `${db}.${t}`;
+}
+
+function settings(r: NodeQueryRequest, readonly: boolean): string {
+  const s = [
+    `max_execution_time = ${int(Math.max(1, Math.ceil(r.limits.timeoutMs / 1000)), 'timeout')}`,
+    `max_memory_usage = ${int(r.limits.maxMemoryBytes, 'maxMemoryBytes')}`,
+    `max_result_rows = ${int(r.limits.maxRows + 1, 'maxRows')}`,
+    `result_overflow_mode = 'throw'`,
+  ];
+  // readonly last: once set, no later setting may change.
+  if (readonly) s.push('readonly = 1');
+  return `SETTINGS ${s.join(', ')}`;
+}
+
+/**
+ * The partial aggregate a node computes: one row per (bucket, group) with scaled sums and, per
+ * distinct-counted field, the group's distinct values (comma-joined) so the master's merge is exact.
+ * Rollup segments contribute their pre-summed, sampling-scaled columns; the raw table contributes
+ * bytes × sampling_rate (0 = unsampled = 1) per flow.
+ */
+export function buildPartialSql(r: NodeQueryRequest, filter: FilterNode, o: SqlNames & { readonly?: boolean } = {}): string {
+  const dims = r.groupBy.map(ident);
+  const distinct = r.distinct.map(ident);
+  const parts = r.segments.map((s) => {
+    const raw = s.table === 'flows';
+    const time = raw ? 'time_received' : 'ts';
+    if (!raw && (distinct.length || filterFields(filter).some((f) => !ROLLUP_FIELDS.has(f)) || dims.some((d) => !ROLLUP_FIELDS.has(d)))) {
+      throw new Error(`${s.table} cannot answer this query`);
+    }
+    const cols = [
+      `toUInt32(${time}) AS t_`,
+      ...dims.map((d, i) => `${d} AS k${i}`),
+      raw ? 'bytes * if(sampling_rate = 0, 1, sampling_rate) AS b_' : 'bytes_scaled AS b_',
+      raw ? 'packets * if(sampling_rate = 0, 1, sampling_rate) AS p_' : 'packets_scaled AS p_',
+      raw ? 'toUInt64(1) AS f_' : 'flows AS f_',
+      ...distinct.map((d, i) => `${d} AS v${i}`),
+    ];
+    const where = `${time} >= toDateTime(${int(s.from, 'from')}) AND ${time} < toDateTime(${int(s.to, 'to')}) AND ${compileFilterToSql(filter)}`;
+    return `SELECT ${cols.join(', ')} FROM ${table(s.table, o)} WHERE ${where}`;
+  });
+  if (parts.length === 0) parts.push(`SELECT toUInt32(0) AS t_, ${dims.map((d, i) => `${d} AS k${i}, `).join('')}toUInt64(0) AS b_, toUInt64(0) AS p_, toUInt64(0) AS f_${distinct.map((d, i) => `, ${d} AS v${i}`).join('')} FROM ${table('flows', o)} WHERE 0`);
+  const keyOut = dims.map((d, i) => (ADDRESS_DIMENSIONS.has(d) ? `hex(k${i}) AS g_${d}` : `k${i} AS g_${d}`));
+  const bucket = r.interval ? [`intDiv(t_, ${int(r.interval, 'interval')}) * ${int(r.interval, 'interval')} AS t`] : [];
+  const sets = distinct.map((d, i) => `arrayStringConcat(groupUniqArray(${ADDRESS_DIMENSIONS.has(d) ? `hex(v${i})` : `toString(v${i})`}), ',') AS d_${d}`);
+  const groupKeys = [...(r.interval ? ['t'] : []), ...dims.map((d) => `g_${d}`)];
+  return (
+    `SELECT ${[...bucket, ...keyOut, 'sum(b_) AS bytes', 'sum(p_) AS packets', 'sum(f_) AS flows', ...sets].join(', ')} ` +
+    `FROM (${parts.join(' UNION ALL ')}) ` +
+    (groupKeys.length ? `GROUP BY ${groupKeys.join(', ')} ` : '') +
+    settings(r, o.readonly ?? true)
+  );
+}
+
+/** The order of a listing: the sort field (asc or desc), then every listing column ascending. */
+export function listingOrder(sort: { field: SortField; desc: boolean }): Array<{ column: string; desc: boolean }> {
+  return [{ column: ident(sort.field), desc: sort.desc }, ...LISTING_COLUMNS.map((c) => ({ column: c, desc: false }))];
+}
+
+/** `row > after` (or >=) in the listing order, as a lexicographic comparison (tuple comparison is not in every version). */
+export function afterCondition(order: Array<{ column: string; desc: boolean }>, after: ListingAfter): string {
+  if (after.values.length !== order.length) throw new Error(`after.values must hold ${order.length} values`);
+  let expr = after.inclusive ? '1' : '0';
+  for (let i = order.length - 1; i >= 0; i--) {
+    const { column, desc } = order[i];
+    const lit = literal(column, after.values[i]);
+    expr = `(${column} ${desc ? '<' : '>'} ${lit} OR (${column} = ${lit} AND ${expr}))`;
+  }
+  return expr;
+}
+
+/** A node's page of flows: raw table, [from, to), filter, after the cursor, `limit + skip` rows in listing order. */
+export function buildListingSql(r: NodeQueryRequest, filter: FilterNode, o: SqlNames & { readonly?: boolean } = {}): string {
+  if (!r.sort || r.limit === undefined) throw new Error('a listing needs sort and limit');
+  const order = listingOrder(r.sort);
+  const from = Math.ceil(r.from / 1000);
+  const to = Math.max(from, Math.ceil(r.to / 1000));
+  const where = [`time_received >= toDateTime(${int(from, 'from')})`, `time_received < toDateTime(${int(to, 'to')})`, compileFilterToSql(filter)];
+  if (r.after) where.push(afterCondition(order, r.after));
+  const cols = [`${outExpr(r.sort.field)} AS s_`, ...LISTING_COLUMNS.map((c) => `${outExpr(c)} AS o_${c}`)];
+  // ORDER BY the stored columns (not the hex/epoch outputs), so addresses sort bytewise as the cursor compares them.
+  const orderBy = order.map((c) => `${c.column}${c.desc ? ' DESC' : ''}`);
+  return (
+    `SELECT ${cols.join(', ')} FROM ${table('flows', o)} WHERE ${where.join(' AND ')} ` +
+    `ORDER BY ${orderBy.join(', ')} LIMIT ${int(r.limit + (r.after?.skip ?? 0), 'limit')} ` +
+    settings({ ...r, limits: { ...r.limits, maxRows: r.limit + (r.after?.skip ?? 0) } }, o.readonly ?? true)
+  );
+}
+
+/** Row columns of a listing answer: s_ (the sort value) then LISTING_COLUMNS. */
+export function listingColumns(): string[] {
+  return ['s_', ...LISTING_COLUMNS];
+}
+
+/** Filter fields for the planner (canonical names). */
+export function plannerFilterFields(filter: FilterNode): FilterField[] {
+  return filterFields(filter);
+}
