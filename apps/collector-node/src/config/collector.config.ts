@@ -1,8 +1,12 @@
 import { hostname } from 'node:os';
-import { Type } from 'class-transformer';
-import { IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { NODE_ID_PATTERN } from '@flowmesh/config-sync';
-import { ListenersConfig } from '../udp-input/udp-input.config';
+import { ControlPlaneConfig } from '../config-agent/control-plane.config';
+import { ClockConfig, DecodeConfig } from '../decode-pipeline/decode-pipeline.config';
+import { ExporterConfig } from '../exporters/exporters.config';
+import { SpoolConfig } from '../spool/spool.config';
+import { ListenersConfig, parseBoolean } from '../udp-input/udp-input.config';
 import { StorageConfig } from '../storage/storage.config';
 
 export { StorageConfig };
@@ -53,6 +57,28 @@ export class CollectorConfig {
   storage: StorageConfig = new StorageConfig();
   @IsInt() @Min(100) @Max(60_000)
   heartbeatMs: number = 2000;
+  /** Exporters allowed to send (address or CIDR; the first match wins) and their settings. */
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ExporterConfig)
+  exporters: ExporterConfig[] = [];
+  /** Accept exporters matching no entry of `exporters`; default: true when the list is empty, else false. */
+  @IsOptional()
+  @Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))
+  @IsBoolean()
+  allowUnknownExporters?: boolean;
+  @ValidateNested() @Type(() => ClockConfig)
+  clock: ClockConfig = new ClockConfig();
+  @ValidateNested() @Type(() => DecodeConfig)
+  decode: DecodeConfig = new DecodeConfig();
+  @ValidateNested() @Type(() => SpoolConfig)
+  spool: SpoolConfig = new SpoolConfig();
+  /** Desired-state config from the master, shared templates, jobs and upgrades (config-agent/control-plane.config.ts). */
+  @ValidateNested() @Type(() => ControlPlaneConfig)
+  controlPlane: ControlPlaneConfig = new ControlPlaneConfig();
+}
+
+/** Whether senders not in `exporters` are accepted (the default depends on the list being empty). */
+export function allowsUnknownExporters(c: Pick<CollectorConfig, 'exporters' | 'allowUnknownExporters'>): boolean {
+  return c.allowUnknownExporters ?? c.exporters.length === 0;
 }
 
 /**

@@ -1,17 +1,34 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Component, Health, Logger } from '@flowmesh/common';
-import { DECODE_ERROR_REASONS, FlowBatch, FlowDecoder } from '@flowmesh/flow-decoder';
-import { encodeRowBinary } from '../storage/row-binary';
-import { EncodedBatch, FlowStore } from '../storage/storage';
-import { StorageMetrics, StoreDropReason } from '../storage/storage.metrics';
+import { DECODE_ERROR_REASONS, ExporterStats, TemplateState } from '@flowmesh/flow-decoder';
+import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
+import { ExporterMetrics } from '../exporters/exporters.metrics';
+import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
+import type { SpoolBatch } from '../spool/spool.component';
+import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
+import { PackWriter } from './datagram-pack';
+import type { DecodeWorkerData } from './decode.worker';
+import type { FromWorker, ToWorker } from './worker-protocol';
+
+/** Where encoded batches go (the spool). */
+export interface BatchSink {
+  offer(b: SpoolBatch): boolean;
+}
 
 export interface DecodePipelineOptions {
+  decode: DecodeConfig;
+  clock: ClockConfig;
   batchRows: number;
   batchMs: number;
-  maxPendingRows: number;
-  /** First retry delay after a refused write; doubles up to maxRetryMs. */
-  retryMs?: number;
-  maxRetryMs?: number;
+  exporters: ExporterRule[];
+  allowUnknownExporters: boolean;
+  /** High 32 bits of batch ids, one per worker spawn (IncarnationSource.next). */
+  nextIncarnation: () => number;
+  /** The worker script (tests may point elsewhere); default decode.worker.js beside this file. */
+  workerScript?: string;
 }
 
 /** Running totals, for the heartbeat. */
@@ -19,184 +36,426 @@ export interface PipelineTotals {
   packets: number;
   flows: number;
   decodeErrors: number;
-  storedRows: number;
+  rowsOut: number;
+}
+
+interface ExporterEntry {
+  allowed: boolean;
+  settings?: ExporterSettings;
+  slot: number;
+  label: string;
+  packets: number;
+  bytes: number;
+}
+
+interface Slot {
+  index: number;
+  worker?: Worker;
+  ready: boolean;
+  pack?: PackWriter;
+  /** Bytes and datagrams handed to the worker and not yet reported done. */
+  queuedBytes: number;
+  queuedPackets: number;
+  templates?: TemplateState;
+  /** Last cumulative exporterStats per (exporter, protocol, domain) of the current spawn. */
+  lastStats: Map<string, ExporterStats>;
+  templatesByLabel: Map<string, number>;
+  restarts: number;
+  flushed?: () => void;
+}
+
+/** FNV-1a of the exporter address: the same exporter always goes to the same worker. */
+export function exporterSlot(address: string, slots: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) {
+    h ^= address.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % slots;
+}
+
+export function defaultWorkerCount(configured: number): number {
+  return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
 }
 
 /**
- * Datagram → FlowBatch → RowBinary → store. Decoding and encoding run on the event loop (both are
- * ~1 µs/row); the write runs off it. A full or old batch is encoded at once into its own buffer and the
- * batch is reused, so decoding never waits for the store.
- *
- * When the store refuses writes the encoded batches wait in memory and are retried with backoff, up to
- * maxPendingRows; beyond that the oldest are dropped and counted (store_backlog). A durable on-disk spool
- * (surviving restarts and long outages) is a later issue.
+ * The receiving thread's half of decoding. Datagrams from allowed exporters are packed per worker into
+ * one transferable buffer and posted (one message per pack, per event-loop turn); each exporter is pinned
+ * to one worker by a hash of its address, so its templates and sequence state live in one decoder.
+ * Workers post RowBinary batches back; they go to the spool. A worker that dies is replaced (with the
+ * templates it last reported) and counted; what it had not finished is counted as dropped.
  */
 export class DecodePipeline implements Component {
   readonly name = 'decode';
-  private readonly decoder = new FlowDecoder();
-  private readonly batch: FlowBatch;
-  private batchSince = 0;
-  private readonly pending: EncodedBatch[] = [];
-  private pendingRows = 0;
-  private writing?: Promise<void>;
-  private timer?: NodeJS.Timeout;
-  private wake?: () => void;
+  private policy: ExporterPolicy;
+  private readonly templateListeners: (() => void)[] = [];
+  private readonly exporterListeners: ((address: string) => void)[] = [];
+  private readonly slots: Slot[] = [];
+  private readonly exporters = new Map<string, ExporterEntry>();
+  private readonly free: ArrayBuffer[] = [];
+  private flushScheduled = false;
   private stopping = false;
-  /** Set when stop's grace period ran out: the writer gives up instead of retrying. */
-  private abandoned = false;
-  private inFlight = false;
-  private readonly onFull = (b: FlowBatch) => this.flushBatch(b);
-  private readonly flowChildren = new Map<string, { inc(n: number): void }>();
+  private statsTimer?: NodeJS.Timeout;
   private lastWarnAt = 0;
-  readonly totals: PipelineTotals = { packets: 0, flows: 0, decodeErrors: 0, storedRows: 0 };
+  readonly totals: PipelineTotals = { packets: 0, flows: 0, decodeErrors: 0, rowsOut: 0 };
+  private readonly flowChildren = new Map<string, { inc(n: number): void }>();
+  private readonly sendPacks = () => this.flushPacks();
 
   constructor(
     private readonly o: DecodePipelineOptions,
-    private readonly store: FlowStore,
+    private readonly sink: BatchSink,
     private readonly metrics: DecodePipelineMetrics,
-    private readonly storeMetrics: StorageMetrics,
+    private readonly exporterMetrics: ExporterMetrics,
+    private readonly drops: IngestDropMetrics,
     private readonly logger: Logger,
   ) {
-    this.batch = new FlowBatch(o.batchRows);
+    this.policy = new ExporterPolicy(o.exporters, o.allowUnknownExporters);
   }
 
   static errorReasons(): readonly string[] {
     return DECODE_ERROR_REASONS;
   }
 
-  async start(): Promise<void> {
-    this.timer = setInterval(() => this.flushIfDue(Date.now()), Math.max(10, Math.floor(this.o.batchMs / 4)));
+  get workerCount(): number {
+    return this.slots.length;
   }
 
-  /** Decodes one datagram. Never throws: a malformed packet costs only itself and is counted by reason. */
+  async start(): Promise<void> {
+    const n = defaultWorkerCount(this.o.decode.workers);
+    for (let i = 0; i < n; i++) {
+      this.slots.push({ index: i, ready: false, queuedBytes: 0, queuedPackets: 0, lastStats: new Map(), templatesByLabel: new Map(), restarts: 0 });
+    }
+    await Promise.all(this.slots.map((s) => this.spawn(s)));
+    this.metrics.workers.set(n);
+    this.statsTimer = setInterval(() => this.flushExporterCounters(), this.o.decode.statsMs);
+    this.logger.info('decode workers started', { workers: n, exporters: this.o.exporters.length, allowUnknownExporters: this.o.allowUnknownExporters });
+  }
+
+  /** A datagram from the socket. Never throws, never blocks. */
   handle(payload: Uint8Array, exporter: string, receivedMs: number): void {
+    let e = this.exporters.get(exporter);
+    if (!e) e = this.learn(exporter);
+    if (!e.allowed) {
+      this.drops.dropPackets('not_allowed');
+      return;
+    }
+    e.packets++;
+    e.bytes += payload.length;
     this.totals.packets++;
-    if (this.batch.length === 0) this.batchSince = receivedMs;
-    let r: { protocol: string; records: number; errors: number; error?: string };
-    try {
-      r = this.decoder.decode(payload, exporter, receivedMs, this.batch, this.onFull);
-    } catch (e) {
-      // The decoder promises not to throw; if it ever does, the packet is lost, the node is not.
-      r = { protocol: 'unknown', records: 0, errors: 1, error: 'internal_error' };
-      this.warn('decoder threw', { error: (e as Error).message, exporter });
+    const slot = this.slots[e.slot];
+    if (this.stopping || !slot.ready || slot.queuedBytes > this.o.decode.maxQueuedBytesPerWorker) {
+      this.drops.dropPackets(this.stopping || !slot.ready ? 'worker_restart' : 'backpressure');
+      return;
     }
-    if (r.records > 0) {
-      this.totals.flows += r.records;
-      this.flowCounter(r.protocol).inc(r.records);
+    let pack = slot.pack;
+    if (!pack) pack = slot.pack = new PackWriter(this.buffer(payload.length + exporter.length));
+    if (!pack.add(payload, exporter, receivedMs)) {
+      this.sendPack(slot);
+      pack = slot.pack = new PackWriter(this.buffer(payload.length + exporter.length));
+      if (!pack.add(payload, exporter, receivedMs)) return this.drops.dropPackets('backpressure');
     }
-    if (r.errors > 0) {
-      // DecodeResult names only the first reason; a packet with mixed problems counts them all under it.
-      this.totals.decodeErrors += r.errors;
-      this.metrics.errors.inc({ reason: r.error ?? 'unknown' }, r.errors);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.sendPacks);
     }
-    if (this.batch.length >= this.o.batchRows) this.flushBatch(this.batch);
   }
 
   health(): Health {
-    if (this.pendingRows > this.o.batchRows * 2) return { status: 'warning', reason: `${this.pendingRows} rows waiting for the store` };
+    const down = this.slots.filter((s) => !s.ready).length;
+    if (!this.slots.length) return { status: 'error', reason: 'not started' };
+    if (down === this.slots.length) return { status: 'error', reason: 'no decode worker running' };
+    if (down) return { status: 'warning', reason: `${down} of ${this.slots.length} decode workers restarting` };
     return { status: 'ok' };
   }
 
-  get pendingRowCount(): number {
-    return this.pendingRows;
+  /** Fault injection: makes worker `slot` throw an uncaught exception (it is then replaced). */
+  injectCrash(slot: number): void {
+    this.post(this.slots[slot], { t: 'crash' });
   }
 
-  /** Flushes what is batched and waits (at most graceMs) for the store to take everything. */
+  /** The worker slot an exporter is pinned to. */
+  slotOf(exporter: string): number {
+    return exporterSlot(exporter, this.slots.length);
+  }
+
+  restarts(slot: number): number {
+    return this.slots[slot].restarts;
+  }
+
+  // ---- runtime control (the config agent) ----
+
+  /** Replaces the allow-list and per-exporter settings at run time (rules with allow: false deny). */
+  setExporters(rules: ExporterRule[], allowUnknown: boolean): void {
+    this.policy = new ExporterPolicy(rules, allowUnknown);
+    this.o.exporters = rules.map((r) => ({ ...r }));
+    this.o.allowUnknownExporters = allowUnknown;
+    this.flushExporterCounters();
+    this.exporters.clear();
+    for (const s of this.slots) this.post(s, { t: 'exporters', rules: this.o.exporters });
+  }
+
+  /** Changes batch size and age at run time (each worker flushes its current batch first). */
+  setBatching(batchRows: number, batchMs: number): void {
+    this.o.batchRows = batchRows;
+    this.o.batchMs = batchMs;
+    for (const s of this.slots) this.post(s, { t: 'batching', batchRows, batchMs });
+  }
+
+  /** Templates and sampling options of all workers, as they last reported them. */
+  exportTemplates(): TemplateState {
+    return { version: 1, domains: this.slots.flatMap((s) => s.templates?.domains ?? []) };
+  }
+
+  /** Teaches each domain's templates to the worker its exporter is pinned to (kept across respawns). */
+  importTemplates(state: TemplateState): void {
+    const key = (d: TemplateState['domains'][number]) => `${d.exporter}|${d.protocol}|${d.observation_domain}`;
+    const bySlot = new Map<number, TemplateState['domains']>();
+    for (const d of state.domains ?? []) {
+      const i = this.slotOf(d.exporter);
+      bySlot.set(i, [...(bySlot.get(i) ?? []), d]);
+    }
+    for (const [i, domains] of bySlot) {
+      const s = this.slots[i];
+      const incoming = new Set(domains.map(key));
+      s.templates = { version: 1, domains: [...(s.templates?.domains ?? []).filter((d) => !incoming.has(key(d))), ...domains] };
+      this.post(s, { t: 'import-templates', state: { version: 1, domains } });
+    }
+  }
+
+  /** Called whenever a worker reports changed templates (learnt on the wire). */
+  onTemplatesChanged(fn: () => void): void {
+    this.templateListeners.push(fn);
+  }
+
+  /** Called on the first datagram of an allowed exporter (per address, while it stays in the cache). */
+  onNewExporter(fn: (address: string) => void): void {
+    this.exporterListeners.push(fn);
+  }
+
+  /** Sends what is packed and makes every worker flush its batch to the sink; resolves when all did (or timeoutMs). */
+  flush(timeoutMs = 5000): Promise<void> {
+    this.flushPacks();
+    const until = Date.now() + timeoutMs;
+    return Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (!s.worker || !s.ready) return resolve();
+            const t = setTimeout(resolve, Math.max(0, until - Date.now()));
+            const prev = s.flushed;
+            s.flushed = () => {
+              clearTimeout(t);
+              prev?.();
+              resolve();
+            };
+            this.post(s, { t: 'flush' });
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  /** Sends what is packed, makes every worker flush its batch and report, then ends the workers. */
   async stop(graceMs = 10_000): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.flushBatch(this.batch);
+    this.flushPacks();
     this.stopping = true;
-    const deadline = Date.now() + graceMs;
-    while (this.pending.length && Date.now() < deadline) {
-      this.kick();
-      this.wake?.();
-      await Promise.race([this.writing, new Promise((r) => setTimeout(r, Math.max(1, Math.min(100, deadline - Date.now()))))]);
+    await this.flush(Math.min(graceMs, 5000));
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.flushExporterCounters();
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
+    for (const s of this.slots) s.ready = false;
+  }
+
+  // ---- exporters ----
+
+  private learn(address: string): ExporterEntry {
+    const d = this.policy.decide(address);
+    const e: ExporterEntry = d.allowed
+      ? { allowed: true, settings: d.settings, slot: this.slotOf(address), label: this.exporterMetrics.label(address, d.settings?.name), packets: 0, bytes: 0 }
+      : { allowed: false, slot: 0, label: '', packets: 0, bytes: 0 };
+    if (!d.allowed) this.warn('datagram from an exporter not on the allow-list dropped', { exporter: address });
+    else for (const fn of this.exporterListeners) fn(address);
+    // Bounded: a flood of spoofed sources must not grow this map without limit.
+    if (this.exporters.size >= 65_536) {
+      this.flushExporterCounters();
+      this.exporters.clear();
     }
-    this.abandoned = true;
-    this.wake?.();
-    if (this.pendingRows) {
-      this.logger.error('store did not take every batch before shutdown', { rows: this.pendingRows });
-      // An insert still in flight may yet commit: only what never reached the store counts as dropped.
-      this.drop('shutdown', this.inFlight ? 1 : 0);
+    this.exporters.set(address, e);
+    return e;
+  }
+
+  private flushExporterCounters(): void {
+    for (const e of this.exporters.values()) {
+      if (!e.packets) continue;
+      this.exporterMetrics.packets.inc({ exporter: e.label }, e.packets);
+      this.exporterMetrics.bytes.inc({ exporter: e.label }, e.bytes);
+      e.packets = 0;
+      e.bytes = 0;
     }
   }
 
-  private flushIfDue(now: number): void {
-    if (this.batch.length > 0 && now - this.batchSince >= this.o.batchMs) this.flushBatch(this.batch);
+  private labelOf(address: string): string {
+    const e = this.exporters.get(address) ?? this.learn(address);
+    return e.label || this.exporterMetrics.label(address);
   }
 
-  /** Encodes and clears the batch synchronously (the decoder's onFull contract), then queues the write. */
-  private flushBatch(b: FlowBatch): void {
-    if (b.length === 0) return;
-    const encoded: EncodedBatch = { rows: b.length, data: encodeRowBinary(b) };
-    b.clear();
-    this.pending.push(encoded);
-    this.pendingRows += encoded.rows;
-    // The head may be in flight; drop from the next oldest on.
-    while (this.pendingRows > this.o.maxPendingRows && this.pending.length > 1) {
-      const victim = this.pending.splice(this.writing ? 1 : 0, 1)[0];
-      this.pendingRows -= victim.rows;
-      this.storeMetrics.rowsDropped.inc({ reason: 'store_backlog' }, victim.rows);
-      this.warn('store backlog over maxPendingRows: dropped the oldest batch', { rows: victim.rows });
+  // ---- packs ----
+
+  private buffer(minRecord: number): ArrayBuffer {
+    const need = minRecord + 64;
+    if (need > this.o.decode.packBytes) return new ArrayBuffer(need);
+    return this.free.pop() ?? new ArrayBuffer(this.o.decode.packBytes);
+  }
+
+  private flushPacks(): void {
+    this.flushScheduled = false;
+    for (const s of this.slots) if (s.pack && s.pack.count) this.sendPack(s);
+  }
+
+  private sendPack(s: Slot): void {
+    const p = s.pack;
+    s.pack = undefined;
+    if (!p || !p.count) return;
+    if (!s.worker || !s.ready) {
+      this.drops.dropPackets('worker_restart', p.count);
+      return;
     }
-    this.storeMetrics.pendingRows.set(this.pendingRows);
-    this.kick();
+    s.queuedBytes += p.used;
+    s.queuedPackets += p.count;
+    this.metrics.queuedBytes.inc(p.used);
+    s.worker.postMessage({ t: 'pack', buf: p.buf, used: p.used, count: p.count } satisfies ToWorker, [p.buf]);
   }
 
-  private kick(): void {
-    if (!this.writing && this.pending.length) {
-      this.writing = this.writeAll().finally(() => {
-        this.writing = undefined;
-        if (this.pending.length && !this.stopping) this.kick();
+  private post(s: Slot, m: ToWorker): void {
+    s.worker?.postMessage(m);
+  }
+
+  // ---- workers ----
+
+  private spawn(s: Slot): Promise<void> {
+    const data: DecodeWorkerData = {
+      slot: s.index,
+      incarnation: this.o.nextIncarnation(),
+      batchRows: this.o.batchRows,
+      batchMs: this.o.batchMs,
+      statsMs: this.o.decode.statsMs,
+      clock: { maxFutureMs: this.o.clock.maxFutureSec * 1000, maxPastMs: this.o.clock.maxPastSec * 1000, action: this.o.clock.action },
+      exporters: this.o.exporters,
+      templates: s.templates,
+    };
+    const w = new Worker(this.o.workerScript ?? join(__dirname, 'decode.worker.js'), { workerData: data });
+    s.worker = w;
+    s.lastStats = new Map();
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const done = () => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+      };
+      w.on('message', (m: FromWorker) => {
+        if (m.t === 'ready') {
+          s.ready = true;
+          done();
+        } else this.onMessage(s, m);
       });
+      w.on('error', (e: Error) => this.logger.error('decode worker failed', { slot: s.index, error: e.message }));
+      w.on('exit', (code) => {
+        if (s.worker !== w) return;
+        s.ready = false;
+        s.worker = undefined;
+        done();
+        if (this.stopping) return;
+        this.onDeath(s, code);
+      });
+    });
+  }
+
+  private onDeath(s: Slot, code: number): void {
+    s.restarts++;
+    this.metrics.workerRestarts.inc();
+    const lost = s.queuedPackets + (s.pack?.count ?? 0);
+    this.drops.dropPackets('worker_restart', lost);
+    this.metrics.queuedBytes.dec(s.queuedBytes);
+    s.queuedBytes = 0;
+    s.queuedPackets = 0;
+    s.pack = undefined;
+    this.logger.error('decode worker died; restarting it', { slot: s.index, exitCode: code, restarts: s.restarts, packetsLost: lost });
+    const delay = Math.min(5000, 50 * 2 ** Math.min(s.restarts - 1, 7));
+    setTimeout(() => {
+      if (!this.stopping) void this.spawn(s);
+    }, delay).unref();
+  }
+
+  private onMessage(s: Slot, m: FromWorker): void {
+    switch (m.t) {
+      case 'batch':
+        this.totals.rowsOut += m.rows;
+        this.sink.offer({ id: m.id, rows: m.rows, data: Buffer.from(m.data), receivedMs: m.receivedMs });
+        break;
+      case 'done':
+        s.queuedBytes -= m.bytes;
+        s.queuedPackets -= m.packets;
+        this.metrics.queuedBytes.dec(m.bytes);
+        if (m.buf.byteLength === this.o.decode.packBytes && this.free.length < 64) this.free.push(m.buf);
+        break;
+      case 'stats':
+        this.onStats(s, m.delta, m.exporters);
+        break;
+      case 'templates':
+        s.templates = m.state;
+        for (const fn of this.templateListeners) fn();
+        break;
+      case 'flushed': {
+        const f = s.flushed;
+        s.flushed = undefined;
+        f?.();
+        break;
+      }
     }
   }
 
-  private async writeAll(): Promise<void> {
-    let delay = this.o.retryMs ?? 200;
-    while (this.pending.length) {
-      const head = this.pending[0];
-      const t0 = process.hrtime.bigint();
-      this.inFlight = true;
-      try {
-        await this.store.insert(head);
-      } catch (e) {
-        this.inFlight = false;
-        this.storeMetrics.errors.inc();
-        if (this.abandoned) return this.drop('shutdown', 0);
-        this.warn('store refused a batch; keeping it and retrying', { rows: head.rows, pendingRows: this.pendingRows, retryInMs: delay, error: (e as Error).message.split('\n')[0] });
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-        if (this.abandoned) return;
-        delay = Math.min(delay * 2, this.o.maxRetryMs ?? 30_000);
-        continue;
-      }
-      this.inFlight = false;
-      this.storeMetrics.flushSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-      const at = this.pending.indexOf(head);
-      if (at >= 0) {
-        this.pending.splice(at, 1);
-        this.pendingRows -= head.rows;
-      }
-      this.storeMetrics.pendingRows.set(this.pendingRows);
-      this.storeMetrics.rowsStored.inc(head.rows);
-      this.totals.storedRows += head.rows;
-      delay = this.o.retryMs ?? 200;
+  private onStats(s: Slot, d: import('./worker-protocol').StatsDelta, stats: ExporterStats[]): void {
+    for (const [protocol, n] of Object.entries(d.flows)) {
+      this.flowCounter(protocol).inc(n);
+      this.totals.flows += n;
     }
-  }
-
-  private drop(reason: StoreDropReason, from: number): void {
-    for (const b of this.pending.splice(from)) {
-      this.pendingRows -= b.rows;
-      this.storeMetrics.rowsDropped.inc({ reason }, b.rows);
+    for (const [reason, n] of Object.entries(d.errors)) {
+      this.metrics.errors.inc({ reason }, n);
+      this.totals.decodeErrors += n;
     }
-    this.storeMetrics.pendingRows.set(this.pendingRows);
+    const action = this.o.clock.action;
+    if (d.clockFuture) {
+      this.metrics.clockSkew.inc({ reason: 'future', action }, d.clockFuture);
+      if (action === 'drop') this.drops.dropFlows('clock_future', d.clockFuture);
+    }
+    if (d.clockPast) {
+      this.metrics.clockSkew.inc({ reason: 'past', action }, d.clockPast);
+      if (action === 'drop') this.drops.dropFlows('clock_past', d.clockPast);
+    }
+    const templates = new Map<string, number>();
+    for (const x of stats) {
+      const key = `${x.exporter}|${x.protocol}|${x.observation_domain}`;
+      const prev = s.lastStats.get(key);
+      s.lastStats.set(key, x);
+      const label = this.labelOf(x.exporter);
+      const dRecords = x.records - (prev?.records ?? 0);
+      if (dRecords > 0) this.exporterMetrics.flows.inc({ exporter: label }, dRecords);
+      const dLost = x.sequence_lost - (prev?.sequence_lost ?? 0);
+      if (dLost > 0) this.exporterMetrics.sequenceLost.inc({ exporter: label }, dLost);
+      for (const [reason, n] of Object.entries(x.errors)) {
+        const dn = n - (prev?.errors[reason] ?? 0);
+        if (dn > 0) this.exporterMetrics.errors.inc({ exporter: label, reason }, dn);
+      }
+      templates.set(label, (templates.get(label) ?? 0) + x.templates);
+    }
+    const touched = new Set([...templates.keys(), ...s.templatesByLabel.keys()]);
+    s.templatesByLabel = templates;
+    for (const label of touched) {
+      let sum = 0;
+      for (const other of this.slots) sum += other.templatesByLabel.get(label) ?? 0;
+      this.exporterMetrics.templates.set({ exporter: label }, sum);
+    }
   }
 
   private flowCounter(protocol: string): { inc(n: number): void } {
@@ -208,7 +467,6 @@ export class DecodePipeline implements Component {
     return c;
   }
 
-  /** At most one warning a second: a broken exporter or store must not flood the log. */
   private warn(msg: string, fields: Record<string, unknown>): void {
     const now = Date.now();
     if (now - this.lastWarnAt < 1000) return;

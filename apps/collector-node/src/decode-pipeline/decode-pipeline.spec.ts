@@ -1,139 +1,289 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Health, Logger } from '@flowmesh/common';
-import { DECODE_ERROR_REASONS } from '@flowmesh/flow-decoder';
+import { Logger, loadConfig } from '@flowmesh/common';
+import { bytes16ToIpText } from '@flowmesh/flow-decoder';
+import { ExporterRule } from '../exporters/exporter-policy';
+import { ExporterMetrics } from '../exporters/exporters.metrics';
+import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
+import type { SpoolBatch } from '../spool/spool.component';
 import { ROW_BINARY_ROW_BYTES } from '../storage/row-binary';
-import { EncodedBatch, FlowStore, TabularResult } from '../storage/storage';
-import { StorageMetrics } from '../storage/storage.metrics';
+import { RAW_COLUMNS } from '../storage/schema';
 import { metricValue } from '../testing/metric-value';
-import { netflowV5, TestFlow } from '../testing/netflow-packets';
-import { DecodePipeline, DecodePipelineOptions } from './decode-pipeline.component';
+import { netflowV5, netflowV9, TestFlow } from '../testing/netflow-packets';
+import { DecodePipeline } from './decode-pipeline.component';
+import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
 
-/** A store that keeps inserted batches in memory and refuses the first `failFirst` inserts. */
-class MemoryStore implements FlowStore {
-  readonly name = 'memory';
-  readonly batches: EncodedBatch[] = [];
-  attempts = 0;
-  constructor(public failFirst = 0) {}
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  health(): Health {
-    return { status: 'ok' };
+const WIDTH: Record<string, number> = { DateTime: 4, 'FixedString(16)': 16, UInt8: 1, UInt16: 2, UInt32: 4, UInt64: 8 };
+const OFFSET: Record<string, number> = {};
+{
+  let o = 0;
+  for (const c of RAW_COLUMNS) {
+    OFFSET[c.name] = o;
+    o += WIDTH[c.type];
   }
-  async insert(b: EncodedBatch): Promise<void> {
-    this.attempts++;
-    if (this.attempts <= this.failFirst) throw new Error('store down');
-    assert.equal(b.data.length, b.rows * ROW_BINARY_ROW_BYTES);
-    this.batches.push(b);
+  assert.equal(o, ROW_BINARY_ROW_BYTES);
+}
+
+interface Row {
+  batch: string;
+  exporter: string;
+  time_received: number;
+  flow_start: number;
+  flow_end: number;
+  sampling_rate: number;
+  src_port: number;
+}
+
+/** Reads rows back from the RowBinary the workers produced (layout from the schema, not the encoder). */
+function rowsOf(b: SpoolBatch): Row[] {
+  assert.equal(b.data.length, b.rows * ROW_BINARY_ROW_BYTES);
+  const out: Row[] = [];
+  for (let i = 0; i < b.rows; i++) {
+    const r = b.data.subarray(i * ROW_BINARY_ROW_BYTES, (i + 1) * ROW_BINARY_ROW_BYTES);
+    const id = r.readBigUInt64LE(OFFSET.batch_id).toString(16).padStart(16, '0');
+    assert.equal(id, b.id, 'every row carries its batch id');
+    out.push({
+      batch: b.id,
+      exporter: bytes16ToIpText(r, OFFSET.exporter_addr),
+      time_received: r.readUInt32LE(OFFSET.time_received),
+      flow_start: r.readUInt32LE(OFFSET.flow_start),
+      flow_end: r.readUInt32LE(OFFSET.flow_end),
+      sampling_rate: r.readUInt32LE(OFFSET.sampling_rate),
+      src_port: r.readUInt16LE(OFFSET.src_port),
+    });
   }
-  async select(): Promise<TabularResult> {
-    return { rows: [] };
-  }
-  get rows(): number {
-    return this.batches.reduce((n, b) => n + b.rows, 0);
-  }
+  return out;
 }
 
 const quiet = new Logger('test', 'error');
-const flows = (n: number, bytes = 100): TestFlow[] =>
-  Array.from({ length: n }, (_, k) => ({ src: `10.0.0.${k + 1}`, dst: '192.0.2.9', srcPort: 1000 + k, dstPort: 443, protocol: 6, bytes, packets: 2 }));
+const flows = (n: number, port = 1000): TestFlow[] =>
+  Array.from({ length: n }, (_, k) => ({ src: `10.0.0.${k + 1}`, dst: '192.0.2.9', srcPort: port + k, dstPort: 443, protocol: 6, bytes: 100, packets: 2 }));
 
-function setup(store: FlowStore, o: Partial<DecodePipelineOptions> = {}) {
-  const registry = new Registry();
-  const p = new DecodePipeline(
-    { batchRows: 1000, batchMs: 50, maxPendingRows: 10_000, retryMs: 5, maxRetryMs: 20, ...o },
-    store,
-    new DecodePipelineMetrics(registry, DecodePipeline.errorReasons()),
-    new StorageMetrics(registry),
-    quiet,
-  );
-  return { p, registry };
+interface Setup {
+  workers?: number;
+  exporters?: ExporterRule[];
+  allowUnknown?: boolean;
+  clock?: string[];
 }
 
-const until = async (cond: () => boolean, ms = 2000) => {
+function setup(o: Setup = {}) {
+  const registry = new Registry();
+  const batches: SpoolBatch[] = [];
+  let incarnation = 100;
+  const drops = new IngestDropMetrics(registry);
+  const p = new DecodePipeline(
+    {
+      decode: loadConfig(DecodeConfig, { overrides: [`workers=${o.workers ?? 2}`, 'statsMs=50'] }),
+      clock: loadConfig(ClockConfig, { overrides: o.clock ?? [] }),
+      batchRows: 1000,
+      batchMs: 50,
+      exporters: o.exporters ?? [],
+      allowUnknownExporters: o.allowUnknown ?? true,
+      nextIncarnation: () => ++incarnation,
+    },
+    { offer: (b) => (batches.push(b), true) },
+    new DecodePipelineMetrics(registry, DecodePipeline.errorReasons()),
+    new ExporterMetrics(registry, 3),
+    drops,
+    quiet,
+  );
+  const rows = () => batches.flatMap(rowsOf);
+  return { p, registry, batches, rows, drops };
+}
+
+const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 };
 
-describe('DecodePipeline', () => {
-  test('decodes, counts and writes a batch once it is batchMs old', async () => {
-    const store = new MemoryStore();
-    const { p, registry } = setup(store);
-    await p.start();
-    p.handle(netflowV5(flows(3), { unixSecs: 1_700_000_000 }), '192.0.2.1', Date.now());
-    assert.equal(store.rows, 0, 'not written before batchMs');
-    await until(() => store.rows === 3);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_decode_flows_total', { protocol: 'netflow_v5' }), 3);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_storage_rows_stored_total'), 3);
-    assert.deepEqual({ ...p.totals }, { packets: 1, flows: 3, decodeErrors: 0, storedRows: 3 });
-    await p.stop(1000);
-  });
+const now = () => Math.floor(Date.now() / 1000);
 
-  test('a full batch is written at once, mid-packet included; stop writes the rest', async () => {
-    const store = new MemoryStore();
-    const { p } = setup(store, { batchRows: 5, batchMs: 60_000 });
+describe('DecodePipeline (real worker threads)', () => {
+  test('exporters are pinned to one worker each; v9 templates stay with their exporter', async () => {
+    const { p, rows, registry } = setup({ workers: 2 });
     await p.start();
-    p.handle(netflowV5(flows(3), { unixSecs: 1_700_000_000 }), '192.0.2.1', Date.now());
-    p.handle(netflowV5(flows(4), { unixSecs: 1_700_000_000, sequence: 3 }), '192.0.2.1', Date.now());
-    await until(() => store.rows === 5);
-    assert.deepEqual(
-      store.batches.map((b) => b.rows),
-      [5],
-    );
-    await p.stop(1000);
-    assert.deepEqual(
-      store.batches.map((b) => b.rows),
-      [5, 2],
-    );
-  });
-
-  test('every decode error reason is pre-registered; garbage costs only itself', async () => {
-    const store = new MemoryStore();
-    const { p, registry } = setup(store);
-    await p.start();
-    for (const reason of DECODE_ERROR_REASONS) {
-      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason }), 0, reason);
+    try {
+      assert.equal(p.workerCount, 2);
+      const exporters = Array.from({ length: 8 }, (_, k) => `192.0.2.${k + 1}`);
+      const slots = new Set(exporters.map((e) => p.slotOf(e)));
+      assert.equal(slots.size, 2, 'the 8 exporters spread over both workers');
+      // Template packets first, then data-only packets interleaved across exporters.
+      for (const e of exporters) p.handle(netflowV9(flows(2), { unixSecs: now(), sequence: 0, sourceId: 1 }), e, Date.now());
+      for (let round = 1; round <= 3; round++) {
+        for (const e of exporters) p.handle(netflowV9(flows(3, 2000 + round * 10), { unixSecs: now(), sequence: round, sourceId: 1, templates: false }), e, Date.now());
+      }
+      await until('all rows', () => rows().length === 8 * (2 + 9));
+      const byExporter = new Map<string, Set<string>>();
+      for (const r of rows()) {
+        const hi = r.batch.slice(0, 8);
+        byExporter.set(r.exporter, (byExporter.get(r.exporter) ?? new Set()).add(hi));
+      }
+      assert.equal(byExporter.size, 8);
+      for (const [e, his] of byExporter) assert.equal(his.size, 1, `${e} decoded by one worker`);
+      assert.equal(new Set([...byExporter.values()].map((s) => [...s][0])).size, 2, 'both workers produced batches');
+      await until('stats', async () => (await metricValue(registry, 'flowmesh_collector_decode_flows_total', { protocol: 'netflow_v9' })) === 88);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'missing_template' }), 0);
+      // 8 exporters, 3 labelled series at most: the rest are summed as "other".
+      await until('exporter counters', async () => (await metricValue(registry, 'flowmesh_collector_exporter_packets_total', { exporter: 'other' })) === 20);
+      const labelled = ['192.0.2.1', '192.0.2.2', '192.0.2.3'];
+      for (const e of labelled) assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_packets_total', { exporter: e }), 4);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_packets_total', { exporter: 'other' }), 20);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_flows_total', { exporter: 'other' }), 55);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_templates', { exporter: '192.0.2.1' }), 2);
+    } finally {
+      await p.stop(2000);
     }
-    p.handle(Buffer.from([0x42]), '192.0.2.1', Date.now());
-    p.handle(Buffer.from('not a flow export at all'), '192.0.2.1', Date.now());
-    p.handle(netflowV5(flows(2), { unixSecs: 1_700_000_000 }), '192.0.2.1', Date.now());
-    await p.stop(1000);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'too_short' }), 1);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'bad_version' }), 1);
-    assert.equal(store.rows, 2);
-    assert.equal(p.totals.decodeErrors, 2);
   });
 
-  test('a refused write is kept and retried until the store takes it', async () => {
-    const store = new MemoryStore(3);
-    const { p, registry } = setup(store);
+  test('a worker that crashes is restarted and counted; its exporters keep their templates; garbage costs only itself', async () => {
+    const { p, rows, registry } = setup({ workers: 1 });
     await p.start();
-    p.handle(netflowV5(flows(4), { unixSecs: 1_700_000_000 }), '192.0.2.1', Date.now());
-    await until(() => store.rows === 4);
-    assert.equal(store.attempts, 4);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_storage_errors_total'), 3);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_storage_rows_stored_total'), 4);
-    assert.equal(await metricValue(registry, 'flowmesh_collector_storage_pending_rows'), 0);
-    await p.stop(1000);
+    try {
+      const e = '198.51.100.7';
+      p.handle(netflowV9(flows(2), { unixSecs: now(), sequence: 0 }), e, Date.now());
+      await until('templates reported', async () => (await metricValue(registry, 'flowmesh_collector_exporter_templates', { exporter: e })) === 2);
+      await until('rows', () => rows().length === 2);
+      const before = rows()[0].batch.slice(0, 8);
+      p.injectCrash(0);
+      await until('restarted', () => p.restarts(0) === 1 && p.health().status === 'ok');
+      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_worker_restarts_total'), 1);
+      // Data without templates: decodable only because the new worker got the templates the old one reported.
+      p.handle(netflowV9(flows(3, 3000), { unixSecs: now(), sequence: 1, templates: false }), e, Date.now());
+      p.handle(Buffer.from('garbage, not a flow export'), e, Date.now());
+      p.handle(Buffer.from([9]), e, Date.now());
+      await until('rows after restart', () => rows().length === 5);
+      const after = rows()[4].batch.slice(0, 8);
+      assert.notEqual(after, before, 'the new worker has its own batch-id incarnation');
+      await until('errors', async () => (await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'bad_version' })) === 1);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'too_short' }), 1);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'missing_template' }), 0);
+      assert.deepEqual(
+        rows().slice(2).map((r) => r.src_port),
+        [3000, 3001, 3002],
+      );
+    } finally {
+      await p.stop(2000);
+    }
   });
 
-  test('beyond maxPendingRows the oldest waiting batches are dropped and counted', async () => {
-    const store = new MemoryStore(Number.MAX_SAFE_INTEGER);
-    const { p, registry } = setup(store, { batchRows: 2, batchMs: 60_000, maxPendingRows: 4, retryMs: 1000, maxRetryMs: 1000 });
+  test('allow-list: other senders are counted and create no state; sampling override and default apply', async () => {
+    const { p, rows, registry } = setup({
+      workers: 1,
+      allowUnknown: false,
+      exporters: [
+        { address: '192.0.2.0/29', name: 'edge', samplingRate: 100 },
+        { address: '2001:db8::/32', defaultSamplingRate: 10 },
+        { address: '203.0.113.5' },
+      ],
+    });
     await p.start();
-    for (let k = 0; k < 5; k++) p.handle(netflowV5(flows(2), { unixSecs: 1_700_000_000, sequence: 2 * k }), '192.0.2.1', Date.now());
-    // 5 batches of 2 rows, at most 4 rows waiting: 3 batches (6 rows) dropped.
-    assert.equal(await metricValue(registry, 'flowmesh_collector_storage_rows_dropped_total', { reason: 'store_backlog' }), 6);
-    assert.equal(p.pendingRowCount, 4);
-    await p.stop(50);
-    // The store refuses at once, so nothing is in flight when the grace period ends: both batches count.
-    assert.equal(await metricValue(registry, 'flowmesh_collector_storage_rows_dropped_total', { reason: 'shutdown' }), 4);
-    assert.equal(p.pendingRowCount, 0);
-    assert.equal(store.rows, 0);
+    try {
+      p.handle(netflowV5(flows(2), { unixSecs: now() }), '192.0.2.6', Date.now());
+      p.handle(netflowV5(flows(3), { unixSecs: now() }), '192.0.2.8', Date.now()); // outside /29
+      p.handle(netflowV9(flows(2), { unixSecs: now() }), '198.51.100.1', Date.now());
+      p.handle(netflowV5(flows(1), { unixSecs: now() }), '2001:db8:1::1', Date.now());
+      p.handle(netflowV5(flows(4), { unixSecs: now() }), '203.0.113.5', Date.now());
+      await until('rows', () => rows().length === 7);
+      await until('stats', async () => (await metricValue(registry, 'flowmesh_collector_decode_flows_total', { protocol: 'netflow_v5' })) === 7);
+      const rate = (e: string) => [...new Set(rows().filter((r) => r.exporter === e).map((r) => r.sampling_rate))];
+      assert.deepEqual(rate('192.0.2.6'), [100], 'override');
+      assert.deepEqual(rate('2001:db8:1::1'), [10], 'default where the record has none');
+      assert.deepEqual(rate('203.0.113.5'), [1], 'no settings: as decoded');
+      assert.equal(rows().filter((r) => r.exporter === '192.0.2.8' || r.exporter === '198.51.100.1').length, 0);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_ingest_dropped_packets_total', { reason: 'not_allowed' }), 2);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_flows_total', { protocol: 'netflow_v9' }), 0, 'never decoded');
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_packets_total', { exporter: 'edge' }), 1);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_packets_total', { exporter: '198.51.100.1' }), undefined);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_templates', { exporter: '198.51.100.1' }), undefined, 'no decoder state');
+    } finally {
+      await p.stop(2000);
+    }
+  });
+
+  for (const action of ['clamp', 'drop'] as const) {
+    test(`clock skew (${action}): records too far in the future or past are ${action === 'clamp' ? 'clamped to receive time' : 'dropped'} and counted`, async () => {
+      const { p, rows, registry } = setup({ workers: 1, clock: [`action=${action}`, 'maxFutureSec=300', 'maxPastSec=86400'] });
+      await p.start();
+      try {
+        const rx = Date.now();
+        const rxSec = Math.floor(rx / 1000);
+        p.handle(netflowV5(flows(2, 100), { unixSecs: rxSec }), '192.0.2.1', rx); // fine: ends 1 s before export
+        p.handle(netflowV5(flows(3, 200), { unixSecs: rxSec + 3600 }), '192.0.2.1', rx); // an hour ahead
+        p.handle(netflowV5(flows(4, 300), { unixSecs: rxSec - 2 * 86400 }), '192.0.2.1', rx); // two days behind
+        const want = action === 'clamp' ? 9 : 2;
+        await until('rows', () => rows().length === want);
+        await until('counted', async () => (await metricValue(registry, 'flowmesh_collector_decode_clock_skew_flows_total', { reason: 'past', action })) === 4);
+        assert.equal(await metricValue(registry, 'flowmesh_collector_decode_clock_skew_flows_total', { reason: 'future', action }), 3);
+        const ok = rows().filter((r) => r.src_port < 200);
+        assert.equal(ok.length, 2);
+        for (const r of ok) assert.ok(r.flow_end === rxSec - 1 && r.flow_start === rxSec - 10, JSON.stringify(r));
+        for (const r of rows()) assert.equal(r.time_received, rxSec, 'receive time always recorded');
+        if (action === 'clamp') {
+          for (const r of rows().filter((x) => x.src_port >= 200)) assert.deepEqual([r.flow_start, r.flow_end], [rxSec, rxSec], JSON.stringify(r));
+          assert.equal(await metricValue(registry, 'flowmesh_collector_ingest_dropped_flows_total', { reason: 'clock_future' }), 0);
+        } else {
+          assert.equal(await metricValue(registry, 'flowmesh_collector_ingest_dropped_flows_total', { reason: 'clock_future' }), 3);
+          assert.equal(await metricValue(registry, 'flowmesh_collector_ingest_dropped_flows_total', { reason: 'clock_past' }), 4);
+        }
+      } finally {
+        await p.stop(2000);
+      }
+    });
+  }
+
+  test('stop flushes the partial batches of every worker', async () => {
+    const { p, rows } = setup({ workers: 2 });
+    await p.start();
+    for (let k = 0; k < 6; k++) p.handle(netflowV5(flows(5), { unixSecs: now(), sequence: 5 * k }), `192.0.2.${k + 1}`, Date.now());
+    await p.stop(2000);
+    assert.equal(rows().length, 30);
+    assert.equal(p.health().status, 'error');
+  });
+});
+
+describe('DecodePipeline runtime control', () => {
+  test('setExporters, importTemplates/exportTemplates, setBatching, flush, listeners', async () => {
+    const { p, rows, registry } = setup({ workers: 2 });
+    await p.start();
+    try {
+      const seen: string[] = [];
+      let templateEvents = 0;
+      p.onNewExporter((a) => seen.push(a));
+      p.onTemplatesChanged(() => templateEvents++);
+      // Templates learnt from one exporter, exported, and imported for another address.
+      p.handle(netflowV9(flows(1), { unixSecs: now(), sequence: 0, sourceId: 3 }), '192.0.2.1', Date.now());
+      await until('templates reported', () => p.exportTemplates().domains.length === 1 && templateEvents >= 1);
+      const state = p.exportTemplates();
+      const copy = { version: 1 as const, domains: state.domains.map((d) => ({ ...d, exporter: '192.0.2.77' })) };
+      p.importTemplates(copy);
+      p.handle(netflowV9(flows(2, 5000), { unixSecs: now(), sequence: 0, sourceId: 3, templates: false }), '192.0.2.77', Date.now());
+      await p.flush();
+      assert.deepEqual(rows().filter((r) => r.exporter === '192.0.2.77').map((r) => r.src_port), [5000, 5001], 'decoded with imported templates');
+      assert.deepEqual(seen, ['192.0.2.1', '192.0.2.77']);
+
+      // A deny rule and a sampling override, at run time.
+      p.setExporters([{ address: '192.0.2.1', allow: false }, { address: '192.0.2.0/24', samplingRate: 64 }], false);
+      p.handle(netflowV5(flows(2), { unixSecs: now() }), '192.0.2.1', Date.now());
+      p.handle(netflowV5(flows(3, 7000), { unixSecs: now() }), '192.0.2.5', Date.now());
+      p.handle(netflowV5(flows(3), { unixSecs: now() }), '198.51.100.1', Date.now());
+      p.setBatching(2, 60_000);
+      await p.flush();
+      const r5 = rows().filter((r) => r.exporter === '192.0.2.5');
+      assert.deepEqual(r5.map((r) => r.sampling_rate), [64, 64, 64]);
+      assert.equal(await metricValue(registry, 'flowmesh_collector_ingest_dropped_packets_total', { reason: 'not_allowed' }), 2);
+      // Batches of at most 2 rows from now on.
+      const n = p.workerCount;
+      p.handle(netflowV5(flows(5, 8000), { unixSecs: now(), sequence: 3 }), '192.0.2.5', Date.now());
+      await until('two full batches', () => rows().filter((r) => r.src_port >= 8000).length >= 4);
+      assert.equal(n, 2);
+    } finally {
+      await p.stop(2000);
+    }
   });
 });

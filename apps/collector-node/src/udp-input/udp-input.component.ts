@@ -2,6 +2,7 @@ import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { Component, Health, Logger } from '@flowmesh/common';
 import { LISTENER_NAMES, ListenerName, ListenersConfig } from './udp-input.config';
+import { kernelDrops, ownSocketInodes } from './kernel-drops';
 import { UdpInputMetrics } from './udp-input.metrics';
 
 export interface DatagramSink {
@@ -31,9 +32,24 @@ export class UdpInput implements Component {
     private readonly metrics: UdpInputMetrics,
     private readonly logger: Logger,
     private readonly onFatal: (e: Error) => void,
-  ) {}
+  ) {
+    metrics.kernelDropSource = () => this.kernelDrops();
+  }
+
+  /** Kernel drops per listener (socket receive buffer overflows), from /proc/net/udp{,6}. */
+  kernelDrops(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (!this.bound.length) return out;
+    const inodes = ownSocketInodes();
+    for (const l of this.bound) {
+      const d = kernelDrops(l.port, inodes);
+      if (d !== undefined) out[l.name] = d;
+    }
+    return out;
+  }
 
   async start(): Promise<void> {
+    this.stopping = false;
     for (const name of LISTENER_NAMES) {
       const l = this.config[name];
       if (!l.enabled) continue;

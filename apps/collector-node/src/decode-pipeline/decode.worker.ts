@@ -1,0 +1,160 @@
+/*
+ * A decode worker thread: packs of datagrams in, RowBinary batches out. It owns one FlowDecoder (the
+ * templates and sequence state of the exporters pinned to it) and one FlowBatch.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FlowBatch, FlowDecoder, TemplateState } from '@flowmesh/flow-decoder';
+import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
+import { encodeRowBinary } from '../storage/row-binary';
+import { forEachDatagram } from './datagram-pack';
+import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
+import type { FromWorker, StatsDelta, ToWorker } from './worker-protocol';
+
+export interface DecodeWorkerData {
+  slot: number;
+  /** High 32 bits of this worker's batch ids (unique per spawn, see BatchIdSource). */
+  incarnation: number;
+  batchRows: number;
+  batchMs: number;
+  statsMs: number;
+  clock: ClockPolicy;
+  exporters: ExporterRule[];
+  templates?: TemplateState;
+}
+
+const data = workerData as DecodeWorkerData;
+const port = parentPort!;
+const decoder = new FlowDecoder();
+if (data.templates) decoder.importTemplates(data.templates);
+let policy = new ExporterPolicy(data.exporters, true);
+let batch = new FlowBatch(data.batchRows);
+const idHigh = data.incarnation.toString(16).padStart(8, '0');
+let seq = 0;
+let batchSince = 0;
+let checked = 0;
+let currentExporter = '';
+let currentSettings: ExporterSettings | undefined;
+let currentReceived = 0;
+let templatesDirty = false;
+const counts: RowPolicyCounts = { future: 0, past: 0 };
+let delta: StatsDelta = emptyDelta();
+
+function emptyDelta(): StatsDelta {
+  return { packets: 0, flows: {}, errors: {}, clockFuture: 0, clockPast: 0, rowsOut: 0 };
+}
+
+decoder.onTemplate = () => {
+  templatesDirty = true;
+};
+
+function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer);
+}
+
+/** Applies the row policies to the rows not yet checked (all from the current exporter). */
+function checkRows(): void {
+  if (checked < batch.length) applyRowPolicy(batch, checked, currentSettings, data.clock, counts);
+  checked = batch.length;
+}
+
+function flush(): void {
+  checkRows();
+  if (batch.length > 0) {
+    const id = idHigh + (seq++ >>> 0).toString(16).padStart(8, '0');
+    const buf = encodeRowBinary(batch, id);
+    // A pooled (small) Buffer shares its ArrayBuffer with others: copy it out before transferring.
+    const ab = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? (buf.buffer as ArrayBuffer) : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    delta.rowsOut += batch.length;
+    post({ t: 'batch', id, rows: batch.length, data: ab as ArrayBuffer, receivedMs: batchSince }, [ab as ArrayBuffer]);
+  }
+  batch.clear();
+  checked = 0;
+  batchSince = currentReceived;
+}
+
+const onFull = () => flush();
+
+function handle(payload: Uint8Array, exporter: string, receivedMs: number): void {
+  if (exporter !== currentExporter) {
+    checkRows();
+    currentExporter = exporter;
+    currentSettings = policy.settings(exporter);
+  }
+  currentReceived = receivedMs;
+  if (batch.length === 0) batchSince = receivedMs;
+  delta.packets++;
+  let r: { protocol: string; records: number; errors: number; error?: string };
+  try {
+    r = decoder.decode(payload, exporter, receivedMs, batch, onFull);
+  } catch {
+    // The decoder promises not to throw; if it does, the datagram is lost, the worker is not.
+    r = { protocol: 'unknown', records: 0, errors: 1, error: 'internal_error' };
+  }
+  if (r.records > 0) delta.flows[r.protocol] = (delta.flows[r.protocol] ?? 0) + r.records;
+  if (r.errors > 0) {
+    const reason = r.error ?? 'unknown';
+    delta.errors[reason] = (delta.errors[reason] ?? 0) + r.errors;
+  }
+  checkRows();
+  if (batch.length >= data.batchRows) flush();
+}
+
+function sendStats(): void {
+  delta.clockFuture = counts.future;
+  delta.clockPast = counts.past;
+  counts.future = 0;
+  counts.past = 0;
+  post({ t: 'stats', delta, exporters: decoder.exporterStats() });
+  delta = emptyDelta();
+  if (templatesDirty) {
+    templatesDirty = false;
+    post({ t: 'templates', state: decoder.exportTemplates() });
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.t) {
+    case 'pack': {
+      forEachDatagram(m.buf, m.used, handle);
+      post({ t: 'done', buf: m.buf, bytes: m.used, packets: m.count }, [m.buf]);
+      break;
+    }
+    case 'flush':
+      flush();
+      sendStats();
+      post({ t: 'flushed' });
+      break;
+    case 'exporters':
+      checkRows();
+      policy = new ExporterPolicy(m.rules, true);
+      currentExporter = '';
+      break;
+    case 'batching':
+      flush();
+      data.batchRows = m.batchRows;
+      data.batchMs = m.batchMs;
+      if (m.batchRows !== batch.capacity) batch = new FlowBatch(m.batchRows);
+      restartBatchTimer();
+      break;
+    case 'import-templates':
+      decoder.importTemplates(m.state);
+      break;
+    case 'crash':
+      // Fault injection (tests, fault drills): an uncaught exception, as a decoder defect would cause.
+      setImmediate(() => {
+        throw new Error('injected worker crash');
+      });
+      break;
+  }
+});
+
+let batchTimer: NodeJS.Timeout | undefined;
+function restartBatchTimer(): void {
+  if (batchTimer) clearInterval(batchTimer);
+  batchTimer = setInterval(() => {
+    if (batch.length > 0 && Date.now() - batchSince >= data.batchMs) flush();
+  }, Math.max(5, Math.floor(data.batchMs / 4)));
+}
+restartBatchTimer();
+setInterval(sendStats, data.statsMs);
+post({ t: 'ready' });

@@ -1,0 +1,29 @@
+import type { ExporterStats, TemplateState } from '@flowmesh/flow-decoder';
+import type { ExporterRule } from '../exporters/exporter-policy';
+
+/** Counters a worker accumulated since its last report. */
+export interface StatsDelta {
+  packets: number;
+  flows: Record<string, number>;
+  errors: Record<string, number>;
+  clockFuture: number;
+  clockPast: number;
+  /** Rows posted in batches. */
+  rowsOut: number;
+}
+
+export type ToWorker =
+  | { t: 'pack'; buf: ArrayBuffer; used: number; count: number }
+  | { t: 'flush' }
+  | { t: 'crash' }
+  | { t: 'exporters'; rules: ExporterRule[] }
+  | { t: 'batching'; batchRows: number; batchMs: number }
+  | { t: 'import-templates'; state: TemplateState };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'batch'; id: string; rows: number; data: ArrayBuffer; receivedMs: number }
+  | { t: 'done'; buf: ArrayBuffer; bytes: number; packets: number }
+  | { t: 'stats'; delta: StatsDelta; exporters: ExporterStats[] }
+  | { t: 'templates'; state: TemplateState }
+  | { t: 'flushed' };
