@@ -67,6 +67,16 @@ export class RowBinaryWriter {
     for (let i = off, end = off + 16; i < end; i++) b[p++] = src[i];
     this.pos = p;
   }
+  /** 16 bytes from a view over an address column, as four 32-bit moves (the hot path: ~4× the byte loop). */
+  fixed16View(src: DataView, off: number): void {
+    const v = this.view;
+    const p = this.pos;
+    v.setUint32(p, src.getUint32(off));
+    v.setUint32(p + 4, src.getUint32(off + 4));
+    v.setUint32(p + 8, src.getUint32(off + 8));
+    v.setUint32(p + 12, src.getUint32(off + 12));
+    this.pos = p + 16;
+  }
 }
 
 /**
@@ -80,18 +90,23 @@ export function encodeRowBinary(batch: FlowBatch, batchId: string): Buffer {
   const idLo = parseInt(batchId.slice(8), 16);
   const out = Buffer.allocUnsafe(batch.length * ROW_BINARY_ROW_BYTES);
   const w = new RowBinaryWriter(out);
+  const view = (a: Uint8Array) => new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const exporter = view(batch.exporter_addr);
+  const src = view(batch.src_addr);
+  const dst = view(batch.dst_addr);
+  const nextHop = view(batch.next_hop);
   for (let i = 0; i < batch.length; i++) {
     const a = i * 16;
     w.dateTimeMs(batch.time_received[i]);
     w.dateTimeMs(batch.flow_start[i]);
     w.dateTimeMs(batch.flow_end[i]);
-    w.fixed16(batch.exporter_addr, a);
+    w.fixed16View(exporter, a);
     w.u32(batch.observation_domain[i]);
     w.u8(batch.flow_type[i]);
     w.u32(batch.sampling_rate[i]);
     w.u8(batch.ip_version[i]);
-    w.fixed16(batch.src_addr, a);
-    w.fixed16(batch.dst_addr, a);
+    w.fixed16View(src, a);
+    w.fixed16View(dst, a);
     w.u16(batch.src_port[i]);
     w.u16(batch.dst_port[i]);
     w.u8(batch.protocol[i]);
@@ -103,7 +118,7 @@ export function encodeRowBinary(batch: FlowBatch, batchId: string): Buffer {
     w.u32(batch.out_if[i]);
     w.u32(batch.src_as[i]);
     w.u32(batch.dst_as[i]);
-    w.fixed16(batch.next_hop, a);
+    w.fixed16View(nextHop, a);
     w.u8(batch.src_mask[i]);
     w.u8(batch.dst_mask[i]);
     w.u8(batch.direction[i]);
