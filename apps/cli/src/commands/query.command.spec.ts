@@ -3,7 +3,30 @@ import assert from 'node:assert/strict';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Command } from 'commander';
-import { CliIo, formatQueryAnswer, QueryAnswer, registerQuery } from './query.command';
+import { CliIo, formatQueryAnswer, QueryAnswer, QueryV2Answer, registerQuery } from './query.command';
+
+const V2: QueryV2Answer = {
+  mode: 'aggregate',
+  from: '2024-05-01T10:00:00.000Z',
+  to: '2024-05-01T11:00:00.000Z',
+  filter: 'src net 10.0.0.0/8 and dst port 443',
+  plan: { reason: 'raw: src_addr not in the rollups' },
+  groupBy: ['src_addr'],
+  metrics: ['bytes', 'packets', 'flows'],
+  orderBy: 'bytes',
+  rows: [
+    { key: { src_addr: '10.0.0.3' }, metrics: { bytes: 180, packets: 16, flows: 6 } },
+    { key: { src_addr: '10.0.0.9' }, metrics: { bytes: 100, packets: 10, flows: 3 } },
+  ],
+  other: { bytes: 120, packets: 14, flows: 1 },
+  totals: { bytes: 400, packets: 40, flows: 10 },
+  nodes: [
+    { id: 'n1', status: 'ok', elapsedMs: 4 },
+    { id: 'n2', status: 'timeout', error: 'no answer within 10000 ms', elapsedMs: 10000 },
+  ],
+  partial: true,
+  elapsedMs: 10012,
+};
 
 const ANSWER: QueryAnswer = {
   from: '2024-05-01T10:00:00.000Z',
@@ -28,7 +51,7 @@ describe('flowmesh query', () => {
   let server: Server;
   let master: string;
   let received: Array<{ url?: string; body: unknown }> = [];
-  let reply: { status: number; body: unknown } = { status: 200, body: ANSWER };
+  let reply: { status: number; body: unknown } = { status: 200, body: V2 };
 
   before(async () => {
     server = createServer((req, res) => {
@@ -53,20 +76,22 @@ describe('flowmesh query', () => {
     return { out: io.o, err: io.e };
   }
 
-  test('sends the options as the query body and prints an aligned table with shares and totals', async () => {
+  test('sends the filter and options as a v2 query and prints an aligned table with other and total', async () => {
     received = [];
-    reply = { status: 200, body: ANSWER };
-    const { out, err } = await run(['--master', master, '--from', '-2h', '--to', 'now', '--top', '2', '--by', 'src_addr', '--order-by', 'bytes', '--nodes', 'n1,n2']);
-    assert.deepEqual(received, [{ url: '/api/v1/query', body: { from: '-2h', to: 'now', by: 'src_addr', top: 2, orderBy: 'bytes', nodes: ['n1', 'n2'] } }]);
+    reply = { status: 200, body: V2 };
+    const { out, err } = await run(['--master', master, '--from', '-1h', 'src net 10.0.0.0/8 and dst port 443', '--top', '2', '--by', 'src_addr', '--nodes', 'n1,n2']);
+    assert.deepEqual(received, [
+      { url: '/api/v2/query', body: { from: '-1h', to: 'now', filter: 'src net 10.0.0.0/8 and dst port 443', mode: 'aggregate', groupBy: ['src_addr'], top: 2, orderBy: 'bytes', nodes: ['n1', 'n2'] } },
+    ]);
     assert.equal(
       out,
       [
-        'top 2 src_addr by bytes, 2024-05-01T10:00:00.000Z -> 2024-05-01T11:00:00.000Z, 1/2 nodes, 10012 ms',
-        'src_addr     bytes  packets  flows  share% (bytes)',
-        '10.0.0.3       180       16      6            45.0',
-        '2001:db8::1    100       10      3            25.0',
-        '(other)        120       14      1            30.0',
-        '(total)        400       40     10           100.0',
+        'aggregate by src_addr where src net 10.0.0.0/8 and dst port 443, 2024-05-01T10:00:00.000Z -> 2024-05-01T11:00:00.000Z, 1/2 nodes, 10012 ms (raw: src_addr not in the rollups)',
+        'src_addr  bytes  packets  flows  share% (bytes)',
+        '10.0.0.3    180       16      6            45.0',
+        '10.0.0.9    100       10      3            25.0',
+        '(other)     120       14      1            30.0',
+        '(total)     400       40     10           100.0',
         '',
       ].join('\n'),
     );
@@ -74,24 +99,28 @@ describe('flowmesh query', () => {
   });
 
   test('--json prints the raw answer', async () => {
-    reply = { status: 200, body: ANSWER };
+    reply = { status: 200, body: V2 };
     const { out } = await run(['--master', master, '--json']);
-    assert.deepEqual(JSON.parse(out), ANSWER);
+    assert.deepEqual(JSON.parse(out), V2);
   });
 
-  test('defaults: last hour, src_addr, top 10 by bytes', async () => {
+  test('--series and --flows choose the mode; a distinct order-by adds its metric', async () => {
     received = [];
-    await run(['--master', master]);
-    assert.deepEqual(received[0].body, { from: '-1h', to: 'now', by: 'src_addr', top: 10, orderBy: 'bytes' });
+    reply = { status: 200, body: { ...V2, mode: 'series', series: [{ t: '2024-05-01T10:00:00.000Z', key: null, metrics: { bytes: 1, packets: 1, flows: 1 } }] } };
+    const s = await run(['--master', master, '--series', '5m', '--order-by', 'distinct_dst_addr']);
+    assert.equal((received[0].body as Record<string, unknown>).mode, 'series');
+    assert.equal((received[0].body as Record<string, unknown>).interval, '5m');
+    assert.deepEqual((received[0].body as Record<string, unknown>).metrics, ['bytes', 'packets', 'flows', 'distinct_dst_addr']);
+    assert.match(s.out, /2024-05-01T10:00:00.000Z +\(other\)/);
+    reply = { status: 200, body: { ...V2, mode: 'flows', groupBy: [], flows: [{ time_received: 't', src_addr: '10.0.0.1', bytes: 5, node: 'n1' }], nextCursor: 'abc' } };
+    const f = await run(['--master', master, '--flows', '--sort', 'bytes', '--limit', '5']);
+    assert.deepEqual(received[1].body, { from: '-1h', to: 'now', filter: '', mode: 'flows', groupBy: [], top: 10, orderBy: 'bytes', sort: 'bytes', order: 'desc', limit: 5 });
+    assert.match(f.out, /next page: --cursor abc/);
   });
 
   test("the master's 400 messages are shown", async () => {
-    reply = { status: 400, body: { statusCode: 400, message: ['by: must be one of: src_addr, ...'], error: 'Bad Request' } };
-    await assert.rejects(run(['--master', master, '--by', 'payload']), /HTTP 400\): by: must be one of/);
-  });
-
-  test('a filter expression is refused clearly', async () => {
-    await assert.rejects(run(['--master', master, 'proto', 'tcp']), /filters are not supported yet/);
+    reply = { status: 400, body: { statusCode: 400, message: ["filter: at 4: expected 'ip', 'net', found 'x'"], error: 'Bad Request' } };
+    await assert.rejects(run(['--master', master, 'src x']), /HTTP 400\): filter: at 4/);
   });
 
   test('a bad --top is refused before any request', async () => {

@@ -13,6 +13,12 @@ export const processIo: CliIo = {
 
 export const DEFAULT_MASTER_URL = process.env.FLOWMESH_MASTER_URL || 'http://127.0.0.1:8080';
 
+/** `Authorization: Bearer $FLOWMESH_TOKEN` when the master has auth enabled. */
+function authHeader(): Record<string, string> {
+  const t = process.env.FLOWMESH_TOKEN;
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
 interface Counters {
   bytes: number;
   packets: number;
@@ -51,7 +57,7 @@ export async function masterRequest<T>(master: string, path: string, body?: unkn
   try {
     res = await fetch(url, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { ...authHeader(), ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -104,6 +110,54 @@ export function formatPartialWarnings(a: QueryAnswer): string {
     .join('');
 }
 
+/** The master's POST /api/v2/query answer (the parts the CLI prints). */
+export interface QueryV2Answer {
+  mode: 'aggregate' | 'series' | 'flows';
+  from: string;
+  to: string;
+  filter: string;
+  plan: { reason: string };
+  groupBy: string[];
+  metrics: string[];
+  orderBy: string;
+  rows?: Array<{ key: Record<string, string | number>; metrics: Record<string, number> }>;
+  other?: Record<string, number> | null;
+  totals?: Record<string, number>;
+  series?: Array<{ t: string; key: Record<string, string | number> | null; metrics: Record<string, number> }>;
+  flows?: Array<Record<string, string | number>>;
+  nextCursor?: string | null;
+  nodes: Array<{ id: string; status: string; error?: string; elapsedMs: number }>;
+  partial: boolean;
+  elapsedMs: number;
+}
+
+const num = (v: number | undefined) => (v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(2));
+
+/** The human view of a v2 answer: a header line and an aligned table (top-N + other + total, series points, or flows). */
+export function formatV2Answer(a: QueryV2Answer): string {
+  const answered = a.nodes.filter((n) => n.status === 'ok').length;
+  const filter = a.filter && a.filter !== 'any' ? ` where ${a.filter}` : '';
+  const head = `${a.mode}${a.groupBy.length ? ` by ${a.groupBy.join(',')}` : ''}${filter}, ${a.from} -> ${a.to}, ${answered}/${a.nodes.length} nodes, ${a.elapsedMs} ms (${a.plan.reason})\n`;
+  if (a.mode === 'flows') {
+    const cols = ['time_received', 'src_addr', 'src_port', 'dst_addr', 'dst_port', 'protocol', 'bytes', 'packets', 'exporter_addr', 'node'];
+    const rows = (a.flows ?? []).map((f) => cols.map((c) => String(f[c] ?? '')));
+    return head + renderTable(cols, rows, [0, 1, 3, 8, 9]) + (a.nextCursor ? `next page: --cursor ${a.nextCursor}\n` : '');
+  }
+  if (a.mode === 'series') {
+    const header = ['t', ...a.groupBy, ...a.metrics];
+    const rows = (a.series ?? []).map((p) => [p.t, ...a.groupBy.map((g) => (p.key ? String(p.key[g]) : '(other)')), ...a.metrics.map((m) => num(p.metrics[m]))]);
+    return head + renderTable(header, rows, [0, ...a.groupBy.map((_, i) => i + 1)]);
+  }
+  const m = a.orderBy;
+  const total = a.totals?.[m] ?? 0;
+  const share = (v: number | undefined) => (total > 0 && !m.startsWith('distinct_') ? (((v ?? 0) / total) * 100).toFixed(1) : '');
+  const label = (text: string) => a.groupBy.map((_, i) => (i === 0 ? text : ''));
+  const rows = (a.rows ?? []).map((r) => [...a.groupBy.map((g) => String(r.key[g])), ...a.metrics.map((x) => num(r.metrics[x])), share(r.metrics[m])]);
+  if (a.other) rows.push([...label('(other)'), ...a.metrics.map((x) => num(a.other![x])), share(a.other[m])]);
+  if (a.totals) rows.push([...(a.groupBy.length ? label('(total)') : []), ...a.metrics.map((x) => num(a.totals![x])), total > 0 ? '100.0' : '']);
+  return head + renderTable([...a.groupBy, ...a.metrics, `share% (${m})`], rows, a.groupBy.map((_, i) => i));
+}
+
 interface QueryOptions {
   master: string;
   from: string;
@@ -111,34 +165,77 @@ interface QueryOptions {
   by: string;
   top: number;
   orderBy: string;
+  metrics?: string;
+  series?: string;
+  flows?: boolean;
+  sort: string;
+  asc?: boolean;
+  limit: number;
+  cursor?: string;
+  format?: string;
   nodes?: string;
   timeout: number;
   json?: boolean;
 }
 
-/** `flowmesh query`: a federated top-N over every node, through the master's API. */
+/** `flowmesh query`: top-N, time series or a flow listing over every node, through the master's v2 API. */
 export function registerQuery(program: Command, io: CliIo = processIo): Command {
   return program
     .command('query')
-    .description('top-N over all nodes (federated through the master)')
-    .argument('[filter...]', 'filter expression (not supported yet)')
+    .description("federated query over all nodes, e.g. flowmesh query --from -1h 'src net 10.0.0.0/8 and dst port 443' --top 10 --by src_addr")
+    .argument('[filter...]', 'nfdump filter expression (quote it)')
     .option('-m, --master <url>', 'master API base URL (env FLOWMESH_MASTER_URL)', DEFAULT_MASTER_URL)
-    .option('--from <time>', "start: ISO-8601 with zone, or relative like -15m, -1h, -2d", '-1h')
+    .option('--from <time>', 'start: ISO-8601 with zone, or relative like -15m, -1h, -2d', '-1h')
     .option('--to <time>', "end: ISO-8601 with zone, relative, or 'now'", 'now')
-    .option('--by <dimension>', 'group by this flow field (src_addr, dst_addr, src_port, dst_port, protocol, ...)', 'src_addr')
-    .option('--top <n>', 'number of rows', positiveInt, 10)
-    .option('--order-by <metric>', 'bytes, packets or flows', 'bytes')
+    .option('--by <dimensions>', 'group by these flow fields, comma-separated (src_addr, dst_port, protocol, ...); "" for totals only', 'src_addr')
+    .option('--top <n>', 'number of groups (the rest is the (other) row)', positiveInt, 10)
+    .option('--order-by <metric>', 'bytes, packets, flows, bps, pps or distinct_<field>', 'bytes')
+    .option('--metrics <list>', 'comma-separated metrics (default bytes,packets,flows)')
+    .option('--series <interval>', 'time series at this interval (1m, 5m, 1h, ...)')
+    .option('--flows', 'list flows instead of aggregating')
+    .option('--sort <field>', 'flow listing sort field', 'time_received')
+    .option('--asc', 'flow listing in ascending order (default descending)')
+    .option('--limit <n>', 'flow listing page size', positiveInt, 100)
+    .option('--cursor <cursor>', 'continue a flow listing (the nextCursor of the previous page)')
+    .option('--format <format>', 'export as csv or ndjson (streams every page)')
     .option('--nodes <ids>', 'only these nodes (comma-separated ids)')
     .option('--timeout <ms>', 'give up waiting for the master after this long', positiveInt, 30_000)
     .option('--json', 'print the raw JSON answer')
     .action(async (filter: string[], opts: QueryOptions) => {
-      if (filter.length > 0) {
-        throw new Error(`query: filters are not supported yet (got "${filter.join(' ')}"); use --by, --top, --from and --to`);
-      }
-      const body: Record<string, unknown> = { from: opts.from, to: opts.to, by: opts.by, top: opts.top, orderBy: opts.orderBy };
+      const body: Record<string, unknown> = {
+        from: opts.from,
+        to: opts.to,
+        filter: filter.join(' '),
+        mode: opts.flows ? 'flows' : opts.series ? 'series' : 'aggregate',
+        groupBy: opts.by.split(',').map((x) => x.trim()).filter(Boolean),
+        top: opts.top,
+        orderBy: opts.orderBy,
+      };
+      if (opts.metrics) body.metrics = opts.metrics.split(',').map((x) => x.trim()).filter(Boolean);
+      else if (!['bytes', 'packets', 'flows'].includes(opts.orderBy)) body.metrics = ['bytes', 'packets', 'flows', opts.orderBy];
+      if (opts.series) body.interval = opts.series;
+      if (opts.flows) Object.assign(body, { sort: opts.sort, order: opts.asc ? 'asc' : 'desc', limit: opts.limit, groupBy: [] });
+      if (opts.cursor) body.cursor = opts.cursor;
       if (opts.nodes) body.nodes = opts.nodes.split(',').map((s) => s.trim()).filter(Boolean);
-      const answer = await masterRequest<QueryAnswer>(opts.master, 'api/v1/query', body, opts.timeout);
-      io.err(formatPartialWarnings(answer));
-      io.out(opts.json ? JSON.stringify(answer, null, 2) + '\n' : formatQueryAnswer(answer));
+      if (opts.format) {
+        if (!['csv', 'ndjson'].includes(opts.format)) throw new InvalidArgumentError('--format must be csv or ndjson');
+        await exportQuery(opts.master, { ...body, format: opts.format }, opts.timeout, io);
+        return;
+      }
+      const answer = await masterRequest<QueryV2Answer>(opts.master, 'api/v2/query', body, opts.timeout);
+      io.err(formatPartialWarnings(answer as unknown as QueryAnswer));
+      io.out(opts.json ? JSON.stringify(answer, null, 2) + '\n' : formatV2Answer(answer));
     });
+}
+
+/** Streams POST /api/v2/query/export to the output as it arrives. */
+async function exportQuery(master: string, body: unknown, timeoutMs: number, io: CliIo): Promise<void> {
+  const url = new URL('api/v2/query/export', master.endsWith('/') ? master : master + '/').toString();
+  const res = await fetch(url, { method: 'POST', headers: { ...authHeader(), 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) {
+    const text = await res.text();
+    throw new Error(`the master refused the export (HTTP ${res.status}): ${text.slice(0, 500)}`);
+  }
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) io.out(decoder.decode(chunk as Uint8Array, { stream: true }));
 }
