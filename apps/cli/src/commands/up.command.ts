@@ -88,13 +88,15 @@ export function registerUp(program: Command): void {
       try {
         const redisUrl = await resolveRedis(config, dataDir, sup);
         const env = { ...process.env, REDIS_URL: redisUrl };
-        sup.start({
-          name: 'master',
-          command: process.execPath,
-          args: [bin, 'master', '--set', `http.port=${config.masterPort}`, '--set', `http.host=${config.masterHost}`, '--set', `dataDir=${dataDir}`],
-          env,
-          restart: true,
-        });
+        if (config.master) {
+          sup.start({
+            name: 'master',
+            command: process.execPath,
+            args: [bin, 'master', '--set', `http.port=${config.masterPort}`, '--set', `http.host=${config.masterHost}`, '--set', `dataDir=${dataDir}`],
+            env,
+            restart: true,
+          });
+        }
         const p = config.node;
         const nodes = Array.from({ length: config.nodes }, (_, k) => ({
           id: `node-${k + 1}`,
@@ -103,12 +105,15 @@ export function registerUp(program: Command): void {
           ipfix: p.ipfixBase + k,
           sflow: p.sflowBase + k,
         }));
+        const installRoot = config.installRoot ? resolve(config.installRoot) : undefined;
         for (const n of nodes) {
           sup.start({
             name: n.id,
             command: process.execPath,
+            installRoot,
             args: [
-              bin, 'node',
+              ...(installRoot ? [] : [bin]), 'node',
+              ...(installRoot ? ['--set', `controlPlane.upgrade.installRoot=${installRoot}`] : []),
               '--set', `id=${n.id}`,
               '--set', `dataDir=${dataDir}`,
               '--set', `http.port=${n.http}`,
@@ -121,6 +126,11 @@ export function registerUp(program: Command): void {
           });
         }
         const api = `http://127.0.0.1:${config.masterPort}/api/v1`;
+        if (!config.master) {
+          for (const n of nodes) await waitFor(n.id, async () => !!(await httpJson(`http://127.0.0.1:${n.http}/healthz`)), 90_000);
+          process.stdout.write(`Flowmesh is up: ${config.nodes} collector node(s) without a master${installRoot ? ` from ${installRoot}/current` : ''}\n`);
+          return { stop };
+        }
         await waitFor('master', async () => !!(await httpJson(`http://127.0.0.1:${config.masterPort}/healthz`)), 60_000);
         for (const n of nodes) {
           await waitFor(n.id, async () => !!(await httpJson(`http://127.0.0.1:${n.http}/healthz`)), 90_000);

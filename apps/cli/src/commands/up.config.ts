@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 
 export class UpNodePorts {
   /** Node i (1-based) listens on base + i - 1. */
@@ -37,4 +37,17 @@ export class UpConfig {
   /** A node that exits on its own is restarted, at most this many times per minute. */
   @IsInt() @Min(0) @Max(100)
   maxRestartsPerMinute = 5;
+  /**
+   * Side-by-side installs: nodes run `<installRoot>/current/bin/flowmesh.js` (restarted from there after an
+   * upgrade; exit code 75 = restart requested; an upgrade that fails health is rolled back). Unset: this build.
+   */
+  @IsOptional() @IsString() @MinLength(1)
+  installRoot?: string;
+  /** Start the master too (false: nodes only, e.g. under a master running elsewhere). */
+  @Transform(({ obj, key }) => {
+    const v = (obj as Record<string, unknown>)[key];
+    return v === 'true' ? true : v === 'false' ? false : v;
+  })
+  @IsBoolean()
+  master = true;
 }
