@@ -302,7 +302,9 @@ export class Spool implements Component {
       .catch((e: Error) => this.logger.error('spool: delivery loop failed', { error: e.message }))
       .finally(() => {
         this.delivering = undefined;
-        if (this.entries.length && !this.abandoned) this.kickDelivery();
+        // While stopping, deliverAll returns at the first store error; re-kicking here would spin on
+        // microtasks and starve the event loop (stop() drives delivery itself until its grace period ends).
+        if (this.entries.length && !this.abandoned && !this.stopping) this.kickDelivery();
       });
   }
 
