@@ -124,119 +124,134 @@ const I8 = [0, 1, 0x7f, 0x80, 0xfe, 0xff];
 const I16 = [0, 1, 2, 3, 4, 7, 8, 0xff, 0x100, 0x7fff, 0x8000, 0xfffe, 0xffff];
 const I32 = [0, 1, 4, 0x7f, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 
-/** Walks NetFlow v9 / IPFIX set headers: offsets of the 16-bit set-length fields. */
-function setLengthOffsets(b: Uint8Array): number[] {
-  if (b.length < 4) return [];
-  const v = (b[0] << 8) | b[1];
-  let p = v === 9 ? 20 : v === 10 ? 16 : -1;
-  const out: number[] = [];
-  while (p >= 0 && p + 4 <= b.length && out.length < 64) {
-    out.push(p + 2);
-    const len = (b[p + 2] << 8) | b[p + 3];
-    if (len < 4) break;
-    p += len;
+/**
+ * Stacks 1..4 mutations on a copy of a seed, in one scratch buffer reused for every input (no
+ * allocation per input but the returned view). The returned view is valid only until the next call;
+ * the decoder copies whatever it keeps (held data, templates, extra bytes), so reuse is safe.
+ */
+export class Mutator {
+  private readonly buf: Uint8Array;
+  constructor(readonly capacity: number) {
+    this.buf = new Uint8Array(capacity);
   }
-  return out;
-}
 
-/** 1..4 stacked mutations of `base` (a copy; `base` is untouched). */
-export function mutate(rng: Rng, base: Uint8Array, pool: Uint8Array[]): Uint8Array {
-  let b = base.slice();
-  const n = 1 + rng.int(4);
-  for (let k = 0; k < n; k++) {
-    const len = b.length;
-    switch (rng.int(11)) {
-      case 0: // bit flip
-        if (len > 0) b[rng.int(len)] ^= 1 << rng.int(8);
-        break;
-      case 1: // interesting byte
-        if (len > 0) b[rng.int(len)] = rng.pick(I8);
-        break;
-      case 2: {
-        // 16-bit lie, aligned: counts, lengths, ids
-        if (len < 2) break;
-        const p = rng.int(len >> 1) * 2;
-        const v = rng.int(3) === 0 ? (len - p + rng.int(9) - 4) & 0xffff : rng.pick(I16);
-        b[p] = v >> 8;
-        b[p + 1] = v & 0xff;
-        break;
-      }
-      case 3: {
-        // 32-bit lie, aligned: sFlow counts and lengths, v5 count * 48 overflow
-        if (len < 4) break;
-        const p = rng.int(len >> 2) * 4;
-        const v = rng.int(3) === 0 ? (len - p + rng.int(9) - 4) >>> 0 : rng.pick(I32);
-        b[p] = v >>> 24;
-        b[p + 1] = (v >>> 16) & 0xff;
-        b[p + 2] = (v >>> 8) & 0xff;
-        b[p + 3] = v & 0xff;
-        break;
-      }
-      case 4: // truncate
-        b = b.subarray(0, rng.int(len + 1)).slice();
-        break;
-      case 5: {
-        // splice with another seed of the same target
-        const o = rng.pick(pool);
-        const a = rng.int(len + 1);
-        const c = rng.int(o.length + 1);
-        const s = new Uint8Array(a + o.length - c);
-        s.set(b.subarray(0, a));
-        s.set(o.subarray(c), a);
-        b = s;
-        break;
-      }
-      case 6: {
-        // insert random bytes
-        const at = rng.int(len + 1);
-        const k2 = 1 + rng.int(16);
-        const s = new Uint8Array(len + k2);
-        s.set(b.subarray(0, at));
-        for (let i = 0; i < k2; i++) s[at + i] = rng.u32() & 0xff;
-        s.set(b.subarray(at), at + k2);
-        b = s;
-        break;
-      }
-      case 7: {
-        // delete a range
-        const at = rng.int(len + 1);
-        const k2 = rng.int(Math.min(32, len - at) + 1);
-        const s = new Uint8Array(len - k2);
-        s.set(b.subarray(0, at));
-        s.set(b.subarray(at + k2), at);
-        b = s;
-        break;
-      }
-      case 8: {
-        // duplicate a chunk (repeated records, sets, samples)
-        if (len === 0) break;
-        const at = rng.int(len);
-        const k2 = 1 + rng.int(Math.min(256, len - at));
-        const s = new Uint8Array(len + k2);
-        s.set(b.subarray(0, at + k2));
-        s.set(b.subarray(at), at + k2);
-        b = s;
-        break;
-      }
-      case 9: {
-        // NetFlow v9 / IPFIX set length lie
-        const offs = setLengthOffsets(b);
-        if (offs.length === 0) break;
-        const p = rng.pick(offs);
-        const cur = (b[p] << 8) | b[p + 1];
-        const v = rng.pick([0, 1, 3, 4, 5, cur - 1, cur + 1, cur + 4, len, 0xffff]) & 0xffff;
-        b[p] = v >> 8;
-        b[p + 1] = v & 0xff;
-        break;
-      }
-      default: {
-        // random byte run
-        if (len === 0) break;
-        const at = rng.int(len);
-        const k2 = 1 + rng.int(Math.min(8, len - at));
-        for (let i = 0; i < k2; i++) b[at + i] = rng.u32() & 0xff;
+  mutate(rng: Rng, base: Uint8Array, pool: Uint8Array[]): Uint8Array {
+    const b = this.buf;
+    const cap = this.capacity;
+    let len = Math.min(base.length, cap);
+    b.set(base.length > cap ? base.subarray(0, cap) : base);
+    const n = 1 + rng.int(4);
+    for (let k = 0; k < n; k++) {
+      switch (rng.int(11)) {
+        case 0: // bit flip
+          if (len > 0) b[rng.int(len)] ^= 1 << rng.int(8);
+          break;
+        case 1: // interesting byte
+          if (len > 0) b[rng.int(len)] = I8[rng.int(I8.length)];
+          break;
+        case 2: {
+          // 16-bit lie, aligned: counts, lengths, ids
+          if (len < 2) break;
+          const p = rng.int(len >> 1) * 2;
+          const v = rng.int(3) === 0 ? (len - p + rng.int(9) - 4) & 0xffff : I16[rng.int(I16.length)];
+          b[p] = v >> 8;
+          b[p + 1] = v & 0xff;
+          break;
+        }
+        case 3: {
+          // 32-bit lie, aligned: sFlow counts and lengths, v5 count * 48 overflow
+          if (len < 4) break;
+          const p = rng.int(len >> 2) * 4;
+          const v = rng.int(3) === 0 ? (len - p + rng.int(9) - 4) >>> 0 : I32[rng.int(I32.length)];
+          b[p] = v >>> 24;
+          b[p + 1] = (v >>> 16) & 0xff;
+          b[p + 2] = (v >>> 8) & 0xff;
+          b[p + 3] = v & 0xff;
+          break;
+        }
+        case 4: // truncate
+          len = rng.int(len + 1);
+          break;
+        case 5: {
+          // splice with another seed of the same target
+          const o = pool[rng.int(pool.length)];
+          const a = rng.int(len + 1);
+          const c = rng.int(o.length + 1);
+          const take = Math.min(o.length - c, cap - a);
+          b.set(o.subarray(c, c + take), a);
+          len = a + take;
+          break;
+        }
+        case 6: {
+          // insert random bytes
+          const at = rng.int(len + 1);
+          const k2 = 1 + rng.int(16);
+          if (len + k2 > cap) break;
+          b.copyWithin(at + k2, at, len);
+          for (let i = 0; i < k2; i++) b[at + i] = rng.u32() & 0xff;
+          len += k2;
+          break;
+        }
+        case 7: {
+          // delete a range
+          const at = rng.int(len + 1);
+          const k2 = rng.int(Math.min(32, len - at) + 1);
+          b.copyWithin(at, at + k2, len);
+          len -= k2;
+          break;
+        }
+        case 8: {
+          // duplicate a chunk (repeated records, sets, samples)
+          if (len === 0) break;
+          const at = rng.int(len);
+          const k2 = 1 + rng.int(Math.min(256, len - at));
+          if (len + k2 > cap) break;
+          b.copyWithin(at + k2, at, len);
+          len += k2;
+          break;
+        }
+        case 9: {
+          // NetFlow v9 / IPFIX set length lie
+          const p = setLengthOffset(rng, b, len);
+          if (p < 0) break;
+          const cur = (b[p] << 8) | b[p + 1];
+          const choices = [0, 1, 3, 4, 5, cur - 1, cur + 1, cur + 4, len, 0xffff];
+          const v = choices[rng.int(choices.length)] & 0xffff;
+          b[p] = v >> 8;
+          b[p + 1] = v & 0xff;
+          break;
+        }
+        default: {
+          // random byte run
+          if (len === 0) break;
+          const at = rng.int(len);
+          const k2 = 1 + rng.int(Math.min(8, len - at));
+          for (let i = 0; i < k2; i++) b[at + i] = rng.u32() & 0xff;
+        }
       }
     }
+    return b.subarray(0, len);
   }
-  return b;
+}
+
+const SET_OFFSETS = new Int32Array(64);
+
+/** Offset of the 16-bit length field of a random NetFlow v9 / IPFIX set of b[0..len), or -1. */
+function setLengthOffset(rng: Rng, b: Uint8Array, len: number): number {
+  if (len < 4) return -1;
+  const v = (b[0] << 8) | b[1];
+  let p = v === 9 ? 20 : v === 10 ? 16 : -1;
+  let n = 0;
+  while (p >= 0 && p + 4 <= len && n < 64) {
+    SET_OFFSETS[n++] = p + 2;
+    const sl = (b[p + 2] << 8) | b[p + 3];
+    if (sl < 4) break;
+    p += sl;
+  }
+  return n === 0 ? -1 : SET_OFFSETS[rng.int(n)];
+}
+
+/** 1..4 stacked mutations of `base` (a fresh copy; `base` is untouched). */
+export function mutate(rng: Rng, base: Uint8Array, pool: Uint8Array[]): Uint8Array {
+  return new Mutator(Math.max(1 << 18, base.length * 2 + 4096)).mutate(rng, base, pool).slice();
 }

@@ -15,6 +15,7 @@
  *   flow_end = time_received, observation_domain = sub-agent id, in_if/out_if only for format 0 and
  *   not 0x3fffffff; vlan from the extended switch record when present, else the first 802.1Q tag;
  *   ICMP/ICMPv6 type * 256 + code in dst_port; tcp_flags the low 8 bits.
+ * - v9/IPFIX records without IE 11: dst_port = ICMP type * 256 + code (IE 32, 139, 176-179).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -165,6 +166,18 @@ function normAddr(a: string | undefined): string | undefined {
   return a;
 }
 
+/**
+ * A record without IE 11: ICMP type * 256 + code from IE 32 (tshark: icmp_type_code_ipv4), IE 139
+ * (tshark splits it into icmp_ipv6_type/code) or IEs 176-179, as the decoder maps them to dst_port.
+ */
+function icmpTypeCode(f: Json): number {
+  const tc = num(f, 'cflow.icmp_type_code_ipv4');
+  if (tc !== undefined) return tc & 0xffff;
+  const type = num(f, 'cflow.icmp_ipv4_type') ?? num(f, 'cflow.icmp_ipv6_type') ?? 0;
+  const code = num(f, 'cflow.icmp_ipv4_code') ?? num(f, 'cflow.icmp_ipv6_code') ?? 0;
+  return ((type & 0xff) << 8) | (code & 0xff);
+}
+
 interface DomainOracleState {
   optionTemplates: Set<number>;
   rate: number;
@@ -236,7 +249,7 @@ export function expectedCflow(packets: Json[]): CanonicalRecord[][] {
       r.ip_version = ipv === 4 || ipv === 6 ? ipv : v6 ? 6 : str(f, 'cflow.srcaddr') !== undefined || str(f, 'cflow.dstaddr') !== undefined ? 4 : 0;
       const n = (k: string): number => num(f, k) ?? 0;
       r.src_port = n('cflow.srcport');
-      r.dst_port = n('cflow.dstport');
+      r.dst_port = num(f, 'cflow.dstport') ?? icmpTypeCode(f);
       r.protocol = n('cflow.protocol');
       r.tcp_flags = n('cflow.tcpflags') & 0xff;
       r.tos = n('cflow.tos') & 0xff;
@@ -426,4 +439,114 @@ export function compareFrames(ours: CanonicalRecord[][], expected: CanonicalReco
 
 export function readCapture(file: string): Uint8Array {
   return new Uint8Array(readFileSync(file));
+}
+
+/** An extra field normalised for comparison: a number for values of up to 6 bytes, else hex. */
+export interface ExtraValue {
+  pen: number;
+  id: number;
+  value: number | string;
+}
+
+/** The decoder's rule for `extra` values: a number for up to 6 bytes (big-endian), else the bytes. */
+export function normaliseRaw(bytes: Uint8Array): number | string {
+  if (bytes.length <= 6) {
+    let v = 0;
+    for (const x of bytes) v = v * 256 + x;
+    return v;
+  }
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** Our `extra` lists (from decodeCapture) normalised like `normaliseRaw`. */
+export function normaliseOurExtras(extras: unknown[][]): ExtraValue[][][] {
+  return extras.map((frame) =>
+    frame.map((list) =>
+      ((list as { pen: number; id: number; value: number | string | Uint8Array }[] | undefined) ?? []).map((e) => ({
+        pen: e.pen,
+        id: e.id,
+        value: e.value instanceof Uint8Array ? normaliseRaw(e.value) : e.value,
+      })),
+    ),
+  );
+}
+
+const hexBytes = (s: string): Uint8Array => Uint8Array.from(s.split(':').filter((x) => x !== '').map((x) => parseInt(x, 16)));
+const all = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+/**
+ * The extra fields tshark shows for each IPFIX/v9 data record, grouped per frame like `expectedCflow`:
+ * applicationName (IE 96, `cflow.appl_name`) and the enterprise fields (`cflow.enterprise_private_entry`,
+ * raw bytes in template order), whose (pen, id) come from tshark's own parse of the template.
+ * Needs the JSON made with --no-duplicate-keys (repeated keys become arrays).
+ */
+export function expectedCflowExtras(packets: Json[]): ExtraValue[][][] {
+  const templates = new Map<string, { pen: number; id: number }[]>();
+  const frames: ExtraValue[][][] = [];
+  for (const p of packets) {
+    const layers = obj(obj(p, '_source'), 'layers');
+    const { exporter } = frameContext(layers ?? {});
+    const c = obj(layers, 'cflow');
+    const recs: ExtraValue[][] = [];
+    frames.push(recs);
+    if (c === undefined) continue;
+    const version = num(c, 'cflow.version');
+    if (version === 5) {
+      for (const k of Object.keys(c)) if (k.startsWith('pdu ')) recs.push([]);
+      continue;
+    }
+    const domain = version === 9 ? (num(c, 'cflow.source_id') ?? 0) : (num(c, 'cflow.od_id') ?? 0);
+    for (const [k, v] of Object.entries(c)) {
+      if (!/^(FlowSet|Set) \d+/.test(k)) continue;
+      for (const set of all(v) as Json[]) {
+        const setId = num(set, 'cflow.flowset_id') ?? -1;
+        if (setId < 256) {
+          for (const [tk, tv] of Object.entries(set)) {
+            const m = /^Template \(Id = (\d+)/.exec(tk);
+            if (m === null) continue;
+            const ent: { pen: number; id: number }[] = [];
+            for (const [fk, fv] of Object.entries(first(tv) as Json)) {
+              if (!fk.startsWith('Field (')) continue;
+              const fj = first(fv) as Json;
+              if (str(fj, 'cflow.template_ipfix_pen_provided') === '1') {
+                ent.push({ pen: num(fj, 'cflow.template_ipfix_field_pen') ?? -1, id: num(fj, 'cflow.template_ipfix_field_type_enterprise') ?? -1 });
+              }
+            }
+            templates.set(`${exporter}|${version}|${domain}|${m[1]}`, ent);
+          }
+          continue;
+        }
+        const ent = templates.get(`${exporter}|${version}|${domain}|${setId}`) ?? [];
+        for (const [fk, fv] of Object.entries(set)) {
+          if (!/^Flow \d+$/.test(fk)) continue;
+          const f = first(fv) as Json;
+          const list: ExtraValue[] = [];
+          const app = str(f, 'cflow.appl_name');
+          if (app !== undefined) list.push({ pen: 0, id: 96, value: normaliseRaw(new Uint8Array(Buffer.from(app, 'utf8'))) });
+          const raws = all(f['cflow.enterprise_private_entry']);
+          raws.forEach((r, i) => {
+            const e = ent[i] ?? { pen: -1, id: -1 };
+            list.push({ pen: e.pen, id: e.id, value: normaliseRaw(hexBytes(String(r))) });
+          });
+          recs.push(list);
+        }
+      }
+    }
+  }
+  return frames;
+}
+
+/** Extra-field comparison, per record, as a whole list (order included); same report shape as compareFrames. */
+export function compareExtras(ours: ExtraValue[][][], expected: ExtraValue[][][]): Mismatch[] {
+  const mm: Mismatch[] = [];
+  if (ours.length !== expected.length) mm.push({ frame: -1, record: -1, field: '#frames', ours: ours.length, tshark: expected.length });
+  for (let fi = 0; fi < Math.min(ours.length, expected.length); fi++) {
+    const a = ours[fi];
+    const b = expected[fi];
+    if (a.length !== b.length) mm.push({ frame: fi, record: -1, field: '#records', ours: a.length, tshark: b.length });
+    for (let ri = 0; ri < Math.min(a.length, b.length); ri++) {
+      if (JSON.stringify(a[ri]) !== JSON.stringify(b[ri])) mm.push({ frame: fi, record: ri, field: 'extra', ours: a[ri], tshark: b[ri] });
+    }
+  }
+  return mm;
 }

@@ -68,7 +68,7 @@ describe('decoder fuzzing', () => {
       assert.match(crash.report.crashes[0].error, /planted self-test crash/);
       assert.equal(crash.report.crashes[0].target, 'sflow_v5');
       assert.ok(existsSync(crash.report.crashes[0].file));
-      const hang = await fuzz(['--seconds', '1.5', '--workers', '1', '--seed', '4', '--out', dir, '--self-test', 'hang']);
+      const hang = await fuzz(['--seconds', '4', '--workers', '1', '--seed', '4', '--out', dir, '--self-test', 'hang']);
       assert.equal(hang.code, 1);
       assert.ok(hang.report.hangs.length >= 1, JSON.stringify(hang.report));
       assert.equal(hang.report.hangs[0].target, 'sflow_v5');

@@ -1,4 +1,5 @@
 export * from './lib/flow-batch';
+export * from './lib/flow-record';
 export * from './lib/addr';
 export * from './lib/decode-error';
 export * from './lib/flow-decoder';

@@ -181,8 +181,28 @@ export class PacketContext {
   hasUserError = false;
   /** Where the specialised decoder stopped (-1: a record ran past its set). */
   fastEnd = 0;
-  /** Specialise a template after this many data sets (0 = never). */
+  /** Specialise a template once its data arrived in this many packets (0 = never). */
   codegenAfter = 3;
+  /** Counts packets: a template's uses count once per packet. */
+  packetSerial = 0;
+  /** Code generations allowed per second, and the current one-second window (wall clock). */
+  codegenPerSecond = 100;
+  codegenWindowMs = -Infinity;
+  codegenInWindow = 0;
+
+  /** True when one more code generation fits this second's budget (counts it). */
+  readonly mayGenerate = (): boolean => this.takeCodegenToken();
+
+  takeCodegenToken(): boolean {
+    const now = Date.now();
+    if (now - this.codegenWindowMs >= 1000) {
+      this.codegenWindowMs = now;
+      this.codegenInWindow = 0;
+    }
+    if (this.codegenInWindow >= this.codegenPerSecond) return false;
+    this.codegenInWindow++;
+    return true;
+  }
   /** False while importing templates: there is no batch to release held data into. */
   releaseHeld = true;
 
@@ -201,6 +221,7 @@ export class PacketContext {
 
   reset(out: FlowBatch, onFull: ((b: FlowBatch) => void) | undefined, exporter: ExporterState, timeReceived: number): void {
     this.out = out;
+    this.packetSerial++;
     this.words = addressWords(out);
     this.onFull = onFull;
     this.exporter = exporter;

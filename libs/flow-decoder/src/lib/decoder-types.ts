@@ -25,8 +25,14 @@ export interface DecoderOptions {
   sequenceResetRecords: number;
   /** Observation domains (v9 source ids, IPFIX ODIDs, sFlow sub-agents) tracked per exporter; packets for more -> 'domain_limit'. */
   maxDomainsPerExporter: number;
-  /** Generate a specialised decoder for a fixed-length template after this many data sets (0 = interpret only). */
+  /** Generate a specialised decoder for a template once its data arrived in this many packets (0 = interpret only). */
   codegenAfterSets: number;
+  /**
+   * New specialised decoders one FlowDecoder may generate per second (a layout already generated is
+   * reused without counting). Beyond it, templates stay interpreted and ask again later: template
+   * churn cannot turn into a code-generation storm.
+   */
+  codegenMaxPerSecond: number;
 }
 
 export const DEFAULT_DECODER_OPTIONS: Readonly<DecoderOptions> = Object.freeze({
@@ -41,6 +47,7 @@ export const DEFAULT_DECODER_OPTIONS: Readonly<DecoderOptions> = Object.freeze({
   sequenceResetPackets: 1000,
   sequenceResetRecords: 100_000,
   codegenAfterSets: 3,
+  codegenMaxPerSecond: 100,
   maxDomainsPerExporter: 1024,
 });
 

@@ -51,11 +51,21 @@ export class FlowDecoder {
   readonly options: Readonly<DecoderOptions>;
   private readonly cache: TemplateCache;
   private readonly ctx = new PacketContext();
+  private internalErrorCount = 0;
+
+  /**
+   * Decoder defects caught at the facade since construction (each is also counted per exporter as
+   * `internal_error`). Expected to stay 0; cheap to poll, unlike exporterStats().
+   */
+  get internalErrors(): number {
+    return this.internalErrorCount;
+  }
 
   constructor(options?: Partial<DecoderOptions>) {
     this.options = Object.freeze({ ...DEFAULT_DECODER_OPTIONS, ...(options ?? {}) });
     this.cache = new TemplateCache(this.options);
     this.ctx.codegenAfter = this.options.codegenAfterSets;
+    this.ctx.codegenPerSecond = this.options.codegenMaxPerSecond;
   }
 
   /** sFlow counter samples (generic interface counters); they are not flows and never reach the batch. */
@@ -112,6 +122,7 @@ export class FlowDecoder {
       if (ctx.hasUserError) throw ctx.userError;
       // A decoder bug must not take the worker down: count it against the packet.
       ctx.fail('internal_error');
+      this.internalErrorCount++;
       void e;
     }
     if (ctx.hasUserError) throw ctx.userError;

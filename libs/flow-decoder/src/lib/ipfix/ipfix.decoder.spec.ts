@@ -150,8 +150,8 @@ describe('IPFIX', () => {
       { pen: 0, id: 96, value: 0x68747470 },
       { pen: PEN, id: 2, value: 0xdeadbeef },
     ]);
-    assert.deepEqual(row(out, 1).extra![1], { pen: 0, id: 96, value: long });
-    assert.deepEqual(row(out, 2).extra![1], { pen: 0, id: 96, value: 1 }); // 3-octet length form for a 1-byte value
+    assert.deepEqual(row(out, 1).extra[1], { pen: 0, id: 96, value: long });
+    assert.deepEqual(row(out, 2).extra[1], { pen: 0, id: 96, value: 1 }); // 3-octet length form for a 1-byte value
     assert.equal(row(out, 2).dst_addr, '10.0.0.2');
   });
 

@@ -69,7 +69,7 @@ describe('NetFlow v5', () => {
       vlan: 0,
       src_mac: '00:00:00:00:00:00',
       dst_mac: '00:00:00:00:00:00',
-      extra: undefined,
+      extra: [],
     });
     // a "first" after the header's uptime (clock skew) is in the future, not 49 days back
     assert.equal(row(out, 1).flow_start, exportMs + 100);
@@ -161,5 +161,70 @@ describe('NetFlow v5', () => {
     const small = new FlowBatch(2);
     const res2 = d.decode(pkt, '10.5.5.5', 0, small);
     assert.deepEqual(res2, { protocol: 'netflow_v5', records: 2, errors: 1, error: 'batch_full' });
+  });
+});
+
+describe('NetFlow v5 decode paths', () => {
+  test('aligned (word reads) and unaligned (byte reads) payloads give identical rows', () => {
+    const recs: V5Record[] = [];
+    for (let k = 0; k < 30; k++) {
+      recs.push({
+        ...REC,
+        src: `10.${k}.${255 - k}.1`,
+        dst: `192.168.${k}.${k * 7}`,
+        nextHop: `172.16.${k}.254`,
+        inIf: 65535 - k,
+        outIf: 256 + k,
+        packets: 0xfffffff0 + (k % 15),
+        bytes: 0x80000000 + k,
+        first: 990_000 + k,
+        last: 4_294_967_000 + k, // past the header uptime: wraps to the future, as signed 32-bit
+        srcPort: 0xff00 + k,
+        dstPort: k,
+        tcpFlags: 0xff - k,
+        protocol: 250 + (k % 6),
+        tos: 0x80 | k,
+        srcAs: 65535 - k,
+        dstAs: 0x0102 + k,
+        srcMask: 32 - k,
+        dstMask: k,
+      });
+    }
+    const pkt = v5Packet({ uptime: 1_000_000, secs: SECS, nsecs: 999_999_999, seq: 7, sampling: 0x4000 | 100 }, recs);
+    const shifted = new Uint8Array(pkt.length + 3);
+    shifted.set(pkt, 3);
+    const variants = [pkt, shifted.subarray(3), new Uint8Array(pkt.buffer.slice(0), pkt.byteOffset, pkt.length)];
+    const results = variants.map((p) => {
+      const d = new FlowDecoder();
+      const out = new FlowBatch(64);
+      assert.deepEqual(d.decode(p, '198.51.100.7', 1, out), { protocol: 'netflow_v5', records: 30, errors: 0 });
+      return rows(out);
+    });
+    assert.equal(variants[0].byteOffset & 3, 0);
+    assert.equal(variants[1].byteOffset & 3, 3);
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(results[2], results[0]);
+    const r = results[0];
+    for (let k = 0; k < 30; k++) {
+      assert.equal(r[k].src_addr, `10.${k}.${255 - k}.1`);
+      assert.equal(r[k].next_hop, `172.16.${k}.254`);
+      assert.equal(r[k].in_if, 65535 - k);
+      assert.equal(r[k].out_if, 256 + k);
+      assert.equal(r[k].packets, 0xfffffff0 + (k % 15));
+      assert.equal(r[k].bytes, 0x80000000 + k);
+      assert.equal(r[k].src_port, 0xff00 + k);
+      assert.equal(r[k].dst_port, k);
+      assert.equal(r[k].tcp_flags, 0xff - k);
+      assert.equal(r[k].protocol, 250 + (k % 6));
+      assert.equal(r[k].tos, 0x80 | k);
+      assert.equal(r[k].src_as, 65535 - k);
+      assert.equal(r[k].dst_as, 0x0102 + k);
+      assert.equal(r[k].src_mask, 32 - k);
+      assert.equal(r[k].dst_mask, k);
+      assert.equal(r[k].sampling_rate, 100);
+    }
+    const exportMs = SECS * 1000 + 999;
+    assert.equal(r[0].flow_start, exportMs - 10_000);
+    assert.equal(r[0].flow_end, exportMs - ((1_000_000 - 4_294_967_000) | 0));
   });
 });

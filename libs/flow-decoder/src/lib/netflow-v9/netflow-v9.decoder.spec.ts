@@ -70,7 +70,7 @@ describe('NetFlow v9', () => {
       vlan: 101,
       src_mac: '00:11:22:33:44:55',
       dst_mac: '66:77:88:99:aa:bb',
-      extra: undefined,
+      extra: [],
     });
     const s = v9Stats(d);
     assert.equal(s.templates, 1);

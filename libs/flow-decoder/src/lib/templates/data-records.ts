@@ -98,6 +98,15 @@ function applyField(
     case T.OP_DPORT:
       out.dst_port[row] = readUint(b, off, len);
       return;
+    case T.OP_ICMP_TYPECODE:
+      out.dst_port[row] = len >= 2 ? (b[off + len - 2] << 8) | b[off + len - 1] : b[off];
+      return;
+    case T.OP_ICMP_TYPE:
+      out.dst_port[row] = (out.dst_port[row] & 0xff) | (b[off + len - 1] << 8);
+      return;
+    case T.OP_ICMP_CODE:
+      out.dst_port[row] = (out.dst_port[row] & 0xff00) | b[off + len - 1];
+      return;
     case T.OP_PROTO:
       out.protocol[row] = b[off + len - 1];
       return;
@@ -266,11 +275,14 @@ function finalizeRow(ctx: PacketContext, out: FlowBatch, row: number): void {
  */
 export function decodeFlowRecords(ctx: PacketContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
   let slot = t.fast;
-  if (slot === undefined && ctx.codegenAfter > 0 && ++t.uses >= ctx.codegenAfter) {
-    slot = t.fast = fastDecoderFor(t, HELPERS);
+  // counted once per packet: a template redefined in every packet (template churn) stays interpreted
+  // instead of costing a code generation each time
+  if (slot === undefined && ctx.codegenAfter > 0 && t.usePacket !== ctx.packetSerial) {
+    t.usePacket = ctx.packetSerial;
+    if (++t.uses >= ctx.codegenAfter) slot = t.fast = fastDecoderFor(t, HELPERS, ctx.mayGenerate);
   }
   if (slot !== undefined && slot.fn === null && slot !== NOT_COVERED_SLOT) {
-    // evicted: interpret, and ask again after codegenAfter more sets
+    // evicted or deferred (budget): interpret, and ask again after codegenAfter more packets
     t.fast = undefined;
     t.uses = 0;
   } else if (slot !== undefined && slot.fn !== null && ctx.words !== null) {

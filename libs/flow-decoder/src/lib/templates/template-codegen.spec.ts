@@ -8,7 +8,7 @@ import { FlowBatch } from '../flow-batch';
 import { FlowDecoder } from '../flow-decoder';
 import { be, concat, f, ipfixMessage, ipfixOptionsTemplateSet, ipfixTemplateSet, record, set, v9Packet, v9TemplateSet, type Field } from '../../testing/packets';
 import { rows, type Row } from '../../testing/rows';
-import { generatedDecoderCount, generateSource, MAX_GENERATED_DECODERS } from './template-codegen';
+import { generatedDecoderCount, generatedDecoderTotal, generateSource, MAX_GENERATED_DECODERS } from './template-codegen';
 import { compileTemplate } from './template-compiler';
 
 const POOL: Field[] = [
@@ -18,6 +18,7 @@ const POOL: Field[] = [
   f(22, 4), f(21, 4), f(150, 4), f(151, 4), f(152, 8), f(153, 8), f(154, 8), f(155, 8), f(156, 8), f(157, 8),
   f(158, 4), f(159, 4), f(160, 8), f(48, 1), f(302, 4), f(34, 4), f(50, 4), f(305, 4), f(306, 4), f(210, 3),
   f(96, 65535), f(100, 4, 9), f(101, 65535, 9), f(8, 16), f(999, 10), f(82, 65535),
+  f(32, 2), f(139, 2), f(32, 1), f(176, 1), f(177, 1), f(178, 1), f(179, 2), f(11, 2), f(32, 2, 9),
 ];
 
 let seed = 0x2545f491;
@@ -125,7 +126,7 @@ describe('template code generation', () => {
   });
 
   test('generated code is bounded: evicted layouts fall back to the interpreter and still decode', () => {
-    const d = new FlowDecoder({ codegenAfterSets: 1, maxTemplatesPerExporter: 10_000 });
+    const d = new FlowDecoder({ codegenAfterSets: 1, codegenMaxPerSecond: Infinity, maxTemplatesPerExporter: 10_000 });
     const out = new FlowBatch(8);
     const layout = (i: number): Field[] => [f(8, 4), f(210, 1 + i), f(1, 4)]; // a distinct op layout per i
     const msg = (i: number, seq: number) => ipfixMessage({ exportTime: 1, seq, odid: 1 }, [ipfixTemplateSet({ id: 256 + i, fields: layout(i) }), set(256 + i, record(layout(i), ['10.0.0.1', new Uint8Array(1 + i), i + 1]))]);
@@ -152,5 +153,42 @@ describe('template code generation', () => {
     const out = new FlowBatch(4);
     d.decode(ipfixMessage({ exportTime: 1, seq: 0, odid: 1 }, [ipfixTemplateSet({ id: 256, fields }), set(256, record(fields, ['10.1.2.3', '::']))]), '10.0.0.1', 0, out);
     assert.deepEqual([rows(out)[0].src_addr, rows(out)[0].ip_version], ['10.1.2.3', 4]);
+  });
+});
+
+describe('code generation budget and template churn', () => {
+  const layout = (i: number): Field[] => [f(8, 4), f(210, 1 + i), f(1, 4), f(2, 4)];
+  const msg = (i: number, seq: number) =>
+    ipfixMessage({ exportTime: 1, seq, odid: 1 }, [ipfixTemplateSet({ id: 256, fields: layout(i) }), set(256, record(layout(i), ['10.0.0.1', new Uint8Array(1 + i), i + 1, 1]))]);
+
+  test('at most codegenMaxPerSecond new layouts per second; the rest decode on the interpreter', () => {
+    const before = generatedDecoderTotal();
+    const d = new FlowDecoder({ codegenAfterSets: 1, codegenMaxPerSecond: 3 });
+    const out = new FlowBatch(4);
+    // 1000+ distinct layouts (offset 1000+ keeps them apart from other tests' layouts)
+    for (let i = 1000; i < 1020; i++) {
+      out.clear();
+      assert.equal(d.decode(msg(i, 0), '10.9.9.8', 0, out).records, 1);
+      assert.equal(rows(out)[0].bytes, i + 1);
+    }
+    // within one second only 3 could be generated (the test runs well under a second per window;
+    // allow one window boundary)
+    assert.ok(generatedDecoderTotal() - before <= 6, `${generatedDecoderTotal() - before} generated`);
+  });
+
+  test('uses count once per packet: many data sets of a one-packet template do not specialise it', () => {
+    const before = generatedDecoderTotal();
+    const d = new FlowDecoder({ codegenAfterSets: 3, codegenMaxPerSecond: Infinity });
+    const out = new FlowBatch(64);
+    const i = 2000;
+    const data = set(256, record(layout(i), ['10.0.0.1', new Uint8Array(1 + i), 5, 1]));
+    const one = ipfixMessage({ exportTime: 1, seq: 0, odid: 1 }, [ipfixTemplateSet({ id: 256, fields: layout(i) }), data, data, data, data]);
+    assert.equal(d.decode(one, '10.9.9.7', 0, out).records, 4);
+    assert.equal(generatedDecoderTotal(), before);
+    // the same template used in two more packets is specialised
+    d.decode(ipfixMessage({ exportTime: 1, seq: 4, odid: 1 }, [data]), '10.9.9.7', 0, out);
+    assert.equal(generatedDecoderTotal(), before);
+    d.decode(ipfixMessage({ exportTime: 1, seq: 5, odid: 1 }, [data]), '10.9.9.7', 0, out);
+    assert.equal(generatedDecoderTotal(), before + 1);
   });
 });

@@ -63,8 +63,19 @@ function byteAt(base: string, k: number): string {
   return k === 0 ? `b[${base}]` : `b[${base} + ${k}]`;
 }
 
+/** Offset expression of byte k of the current field. */
+function at(base: string, k: number): string {
+  return k === 0 ? base : `${base} + ${k}`;
+}
+
+/**
+ * Multi-byte reads go through a DataView over the payload (`D`, big-endian): one bounds check per
+ * read instead of one per byte. Every read is inside the set (the record loop checks lengths first);
+ * were one not, DataView throws and the facade counts 'internal_error' (the fuzzer treats that as
+ * a crash).
+ */
 function u32At(base: string, k: number): string {
-  return `(((${byteAt(base, k)} << 24) | (${byteAt(base, k + 1)} << 16) | (${byteAt(base, k + 2)} << 8) | ${byteAt(base, k + 3)}) >>> 0)`;
+  return `D.getUint32(${at(base, k)})`;
 }
 
 function readExpr(base: string, k: number, len: number): string {
@@ -72,13 +83,13 @@ function readExpr(base: string, k: number, len: number): string {
     case 1:
       return byteAt(base, k);
     case 2:
-      return `((${byteAt(base, k)} << 8) | ${byteAt(base, k + 1)})`;
+      return `D.getUint16(${at(base, k)})`;
     case 3:
-      return `((${byteAt(base, k)} << 16) | (${byteAt(base, k + 1)} << 8) | ${byteAt(base, k + 2)})`;
+      return `((${byteAt(base, k)} << 16) | D.getUint16(${at(base, k + 1)}))`;
     case 4:
       return u32At(base, k);
     case 6:
-      return `(((${byteAt(base, k)} << 8) | ${byteAt(base, k + 1)}) * 4294967296 + ${u32At(base, k + 2)})`;
+      return `(D.getUint16(${at(base, k)}) * 4294967296 + ${u32At(base, k + 2)})`;
     case 8:
       return `(${u32At(base, k)} * 4294967296 + ${u32At(base, k + 4)})`;
     default:
@@ -86,9 +97,9 @@ function readExpr(base: string, k: number, len: number): string {
   }
 }
 
-/** Little-endian word from 4 bytes at `at` (an expression). */
-function wordOf(at: string, k: number): string {
-  return `(b[${at} + ${k}] | (b[${at} + ${k + 1}] << 8) | (b[${at} + ${k + 2}] << 16) | (b[${at} + ${k + 3}] << 24))`;
+/** Native (little-endian) word of the 4 bytes at `at` (an expression) + k. */
+function wordOf(atExpr: string, k: number): string {
+  return `D.getInt32(${atExpr} + ${k}, true)`;
 }
 
 /**
@@ -161,6 +172,13 @@ export function generateSource(t: CompiledTemplate): string | undefined {
           expr = readExpr(base, off, len);
       }
       if (expr !== '') stmts.push(primary ? `c_${col} = ${expr};` : `if (c_${col} === 0) c_${col} = ${expr};`);
+    } else if (op === T.OP_ICMP_TYPECODE || op === T.OP_ICMP_TYPE || op === T.OP_ICMP_CODE) {
+      // the same low-byte rules as the interpreter (data-records.ts)
+      numericUsed.add('dst_port');
+      const last = byteAt(base, off + len - 1);
+      if (op === T.OP_ICMP_TYPECODE) stmts.push(`c_dst_port = ${len >= 2 ? `(${byteAt(base, off + len - 2)} << 8) | ${last}` : last};`);
+      else if (op === T.OP_ICMP_TYPE) stmts.push(`c_dst_port = (c_dst_port & 0xff) | (${last} << 8);`);
+      else stmts.push(`c_dst_port = (c_dst_port & 0xff00) | ${last};`);
     } else {
       const v = readExpr(base, off, len);
       const at = base === 'p' ? `p + ${off}` : 'q';
@@ -232,6 +250,7 @@ export function generateSource(t: CompiledTemplate): string | undefined {
   const lines: string[] = [];
   lines.push(`return function fastDecode(ctx, t, b, start, end) {`);
   lines.push(`  const out = ctx.out;`);
+  lines.push(`  const D = new DataView(b.buffer, b.byteOffset, b.byteLength);`);
   lines.push(`  const dom = ctx.dom, tr = ctx.timeReceived, exportMs = ctx.exportMs, up = ctx.sysUptime, ft = ctx.flowType, od = dom.domain;`);
   lines.push(`  const fb = dom.fallbackRate, smp = dom.samplers, dinit = dom.systemInitMs;`);
   lines.push(`  const W = ctx.words, WE = W.exporter, WS = W.src, WD = W.dst, WN = W.nextHop;`);
@@ -304,17 +323,40 @@ export const MAX_GENERATED_DECODERS = 256;
 const generated = new Map<string, FastSlot>();
 export const NOT_COVERED_SLOT: FastSlot = { fn: null };
 
+/**
+ * The layout of `t` as a compact string: per field its op, offset (-1 as 0xffff; offsets are below
+ * 65535) and length, one UTF-16 code unit each. The field index is the position, so it is implied.
+ */
+function layoutKey(t: CompiledTemplate): string {
+  const ops = t.ops;
+  const n = t.nFields;
+  const units = new Uint16Array(n * 3);
+  for (let f = 0, k = 0; f < n; f++, k += 4) {
+    units[f * 3] = ops[k];
+    units[f * 3 + 1] = ops[k + 1] & 0xffff;
+    units[f * 3 + 2] = ops[k + 2];
+  }
+  let s = `${t.fixedLength}:${t.minLength}:`;
+  for (let i = 0; i < units.length; i += 4096) s += String.fromCharCode(...units.subarray(i, i + 4096));
+  return s;
+}
+
 /** The slot of the specialised decoder for `t` (least recently asked for is evicted first). */
-export function fastDecoderFor(t: CompiledTemplate, helpers: CodegenHelpers): FastSlot {
-  const key = `${t.fixedLength}:${t.minLength}:${t.ops.join(',')}`;
+/** Returned when the code-generation budget is spent: the template is interpreted and asks again later. */
+export const DEFERRED_SLOT: FastSlot = { fn: null };
+
+export function fastDecoderFor(t: CompiledTemplate, helpers: CodegenHelpers, mayGenerate: () => boolean = () => true): FastSlot {
+  const key = (t.fastKey ??= layoutKey(t));
   const hit = generated.get(key);
   if (hit !== undefined) {
     generated.delete(key);
     generated.set(key, hit);
     return hit;
   }
+  if (!mayGenerate()) return DEFERRED_SLOT;
   const src = generateSource(t);
   if (src === undefined) return NOT_COVERED_SLOT;
+  generatedTotal++;
   const factory = new Function('X', 'R', 'N', src) as (x: ExtraWriter, r: CodegenHelpers['readUint'], n: CodegenHelpers['ntpToMs']) => FastDecode;
   const slot: FastSlot = { fn: factory(helpers.extra, helpers.readUint, helpers.ntpToMs) };
   if (generated.size >= MAX_GENERATED_DECODERS) {
@@ -324,6 +366,13 @@ export function fastDecoderFor(t: CompiledTemplate, helpers: CodegenHelpers): Fa
   }
   generated.set(key, slot);
   return slot;
+}
+
+let generatedTotal = 0;
+
+/** Decoders generated since the process started, evicted ones included (for tests and diagnostics). */
+export function generatedDecoderTotal(): number {
+  return generatedTotal;
 }
 
 /** Generated decoders currently alive (for tests and diagnostics). */

@@ -50,6 +50,10 @@ export const OP_SAMPLER_ID = 42;
 export const OP_SAMPLING_INTERVAL = 43;
 export const OP_PKT_INTERVAL = 44;
 export const OP_PKT_SPACE = 45;
+/** ICMP type and code into dst_port as type * 256 + code (only in templates without IE 11). */
+export const OP_ICMP_TYPECODE = 46;
+export const OP_ICMP_TYPE = 47;
+export const OP_ICMP_CODE = 48;
 
 export const VARIABLE_LENGTH = 65535;
 
@@ -73,10 +77,14 @@ export interface CompiledTemplate {
   /** Bytes charged against the exporter's template budget. */
   readonly cost: number;
   lastSeenMs: number;
-  /** Data sets decoded with this template (drives when it is specialised). */
+  /** Packets whose data was decoded with this template (drives when it is specialised). */
   uses: number;
+  /** PacketContext.packetSerial of the last counted use. */
+  usePacket: number;
   /** Specialised decoder slot: undefined = not asked for yet; a slot whose fn is null = not covered or evicted. */
   fast: { fn: unknown } | undefined;
+  /** Layout key of the specialised decoder, computed once (template-codegen.ts). */
+  fastKey: string | undefined;
 }
 
 const INT = 1; // integer of 1..8 bytes
@@ -140,6 +148,19 @@ const IANA = new Map<number, [number, number]>([
   [210, [OP_SKIP, 0]],
 ]);
 
+/**
+ * ICMP type/code IEs: mapped to dst_port (type * 256 + code, the NetFlow v5 and sFlow convention)
+ * when the template has no usable IE 11 destinationTransportPort; otherwise they stay in `extra`.
+ */
+const ICMP = new Map<number, number>([
+  [32, OP_ICMP_TYPECODE], // icmpTypeCodeIPv4
+  [139, OP_ICMP_TYPECODE], // icmpTypeCodeIPv6
+  [176, OP_ICMP_TYPE], // icmpTypeIPv4
+  [177, OP_ICMP_CODE], // icmpCodeIPv4
+  [178, OP_ICMP_TYPE], // icmpTypeIPv6
+  [179, OP_ICMP_CODE], // icmpCodeIPv6
+]);
+
 function opFor(pen: number, id: number, length: number): number {
   if (pen !== 0) return OP_EXTRA;
   const m = IANA.get(id);
@@ -182,6 +203,10 @@ export function compileTemplate(
   const n = ids.length;
   if (n === 0 || id < 256) return 'bad_template';
   const ops = new Int32Array(n * 4);
+  let hasDstPort = false;
+  for (let f = 0; f < n; f++) {
+    if (!(skipScope && f < scopeCount) && opFor(pens[f], ids[f], lengths[f]) === OP_DPORT) hasDstPort = true;
+  }
   let offset = 0;
   let minLength = 0;
   let variable = false;
@@ -190,6 +215,7 @@ export function compileTemplate(
     if (len === 0) return 'bad_template';
     const isVar = len === VARIABLE_LENGTH;
     let op = skipScope && f < scopeCount ? OP_SKIP : opFor(pens[f], ids[f], len);
+    if (op === OP_EXTRA && !hasDstPort && pens[f] === 0 && len >= 1 && len <= 8 && ICMP.has(ids[f])) op = ICMP.get(ids[f])!;
     if (isVar && op !== OP_SKIP) op = OP_EXTRA;
     ops[f * 4] = op;
     ops[f * 4 + 1] = variable ? -1 : offset;
@@ -219,6 +245,8 @@ export function compileTemplate(
     cost: raw.length + TEMPLATE_OVERHEAD_BYTES,
     lastSeenMs: nowMs,
     uses: 0,
+    usePacket: -1,
     fast: undefined,
+    fastKey: undefined,
   };
 }
