@@ -48,10 +48,4 @@ export class StorageConfig {
   /** chDB engine memory cap (max_server_memory_usage); without it chDB assumes most of the machine. */
   @IsInt() @Min(64 * 1024 * 1024)
   memoryLimitBytes: number = 2 * 1024 ** 3;
-  /**
-   * Encoded rows held in memory while the store refuses writes (moves to the spool's config once the
-   * pipeline no longer reads it).
-   */
-  @IsInt() @Min(1)
-  maxPendingRows: number = 500_000;
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  buildListingSql, buildPartialSql, DistinctField, distinctFieldOf, NodeQueryRequest, parseFilter, partialColumns, planQuery, plannerFilterFields,
+  buildListingSql, buildPartialSql, compileFilterToSql, DistinctField, distinctFieldOf, NodeQueryRequest, parseFilter, partialColumns, planQuery, plannerFilterFields,
   QueryDimension, QueryMetric,
 } from '@flowmesh/flow-query';
 import { MasterConfig } from '../config/master.config';
@@ -129,7 +129,7 @@ describe('federated merge equals one store (real chDB)', () => {
       const merged = await engine.mergeLines(lines, (file) => buildAggregateMergeSql({ file, columns: partialColumns(req), groupBy, distinct, metrics, orderBy, top, seconds: toS - fromS, settings: mergeSettings(20, 2 ** 31) }), 20_000);
 
       const f = parseFilter(filterText);
-      const where = `time_received >= toDateTime(${fromS}) AND time_received < toDateTime(${toS}) AND ${(await import('@flowmesh/flow-query')).compileFilterToSql(f)}`;
+      const where = `time_received >= toDateTime(${fromS}) AND time_received < toDateTime(${toS}) AND ${compileFilterToSql(f)}`;
       const keys = groupBy.map((g) => (['src_addr', 'dst_addr', 'exporter_addr'].includes(g) ? `hex(${g})` : `toUInt64(${g})`) + ` AS g_${g}`);
       const m = metrics.map((x) => {
         const d = distinctFieldOf(x);
@@ -173,7 +173,7 @@ describe('federated merge equals one store (real chDB)', () => {
       const fed = await run(DBS);
       const one = await run(['one']);
       assert.deepEqual(fed, one, `series ${i} ${filterText} ${groupBy} ${interval} ${plan.reason}`);
-      const raw = await json(`SELECT count() AS c FROM one.flows WHERE time_received >= toDateTime(${fromS}) AND time_received < toDateTime(${toS}) AND ${(await import('@flowmesh/flow-query')).compileFilterToSql(parseFilter(filterText))}`);
+      const raw = await json(`SELECT count() AS c FROM one.flows WHERE time_received >= toDateTime(${fromS}) AND time_received < toDateTime(${toS}) AND ${compileFilterToSql(parseFilter(filterText))}`);
       assert.equal(fed.reduce((s, x) => s + Number(x.flows), 0), Number(raw[0].c), `series ${i} flows`);
     }
   });
@@ -206,7 +206,7 @@ describe('federated merge equals one store (real chDB)', () => {
         cursor = page.nextCursor ?? undefined;
         assert.ok(++pages < 200, 'paging does not end');
       } while (cursor);
-      const f = (await import('@flowmesh/flow-query')).compileFilterToSql(parseFilter(filterText));
+      const f = compileFilterToSql(parseFilter(filterText));
       const expected = await json(`SELECT count() AS c FROM one.flows WHERE time_received >= toDateTime(${fromS}) AND time_received < toDateTime(${toS}) AND ${f}`);
       assert.equal(seen.length, Number(expected[0].c), `${sort} ${order}: every flow once`);
       const ref = (await sql(buildListingSql({ mode: 'flows', from: fromS * 1000, to: toS * 1000, filter: filterText, groupBy: [], distinct: [], segments: [], sort: { field: sort, desc: order === 'desc' }, limit: 100_000, limits: { ...LIMITS, maxRows: 100_000 } }, parseFilter(filterText), { database: 'one' }))).split('\n').filter(Boolean);
