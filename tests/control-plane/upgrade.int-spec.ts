@@ -5,8 +5,7 @@
 // install, nodes only) which restarts it from <installRoot>/current. Jobs go through the node's BullMQ queue.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,29 +16,14 @@ import {
   generateSigningKeyPair, nodeJobId, nodeJobOptions, NodeRegistryReader, nodeQueueName, packageDownloadPath, publicKeyPem, sha256Hex, SignedPackageManifest,
   signPackageManifest, UpgradeJobPayload,
 } from '@flowmesh/config-sync';
-import { freePort, repoRoot, Started, startProcess, startRedis, stopProcess, waitUntil } from '@flowmesh/testing';
-import { buildDir, freeUdpPort } from './control-plane.int-fixture';
+import { freePort, Started, startProcess, startRedis, stopProcess, waitUntil } from '@flowmesh/testing';
+import { freeUdpPort } from './control-plane.int-fixture';
+import { installFirst, stage, tarGz } from './rollout-fixtures';
 
 const A = '1.0.0';
 const B = '1.1.0';
 const BROKEN = '1.2.0';
 const TOKEN = 'node-token-for-tests';
-
-/** A package dir: bin/, dist/{apps,libs}, package.json with `version`, nx.json, node_modules -> the repo's. */
-function stage(dir: string, version: string, broken = false): void {
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  cpSync(join(repoRoot, 'bin', 'flowmesh.js'), join(dir, 'bin', 'flowmesh.js'));
-  for (const sub of ['apps', 'libs']) cpSync(join(buildDir, sub), join(dir, 'dist', sub), { recursive: true, filter: (src) => !src.includes('.int-spec') && !src.endsWith('.spec.js') });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'flowmesh', version, private: true }));
-  writeFileSync(join(dir, 'nx.json'), '{}');
-  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  if (broken) writeFileSync(join(dir, 'dist', 'apps', 'collector-node', 'src', 'main.js'), 'process.stderr.write("broken build\\n"); process.exit(3);\n');
-}
-
-function tarGz(dir: string, out: string): Buffer {
-  execFileSync('tar', ['-czf', out, '-C', dir, '.']);
-  return readFileSync(out);
-}
 
 describe('control plane: side-by-side upgrades under the supervisor', { timeout: 170_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cp-upgrade-'));
@@ -85,9 +69,7 @@ describe('control plane: side-by-side upgrades under the supervisor', { timeout:
       manifests.set(v, signPackageManifest({ version: v, sha256: sha256Hex(data), size: data.length }, keys));
     }
     // A is installed by hand (what an installer does), `current` -> versions/1.0.0.
-    mkdirSync(join(install, 'versions', A), { recursive: true });
-    execFileSync('tar', ['-xzf', join(dir, `flowmesh-${A}.tar.gz`), '-C', join(install, 'versions', A)]);
-    symlinkSync(join('versions', A), join(install, 'current'));
+    installFirst(install, A, join(dir, `flowmesh-${A}.tar.gz`));
     const pub = join(dir, 'master.pub');
     writeFileSync(pub, publicKeyPem(keys.publicKey));
 
