@@ -101,7 +101,10 @@ describe('desired-state DTOs', () => {
     } finally {
       setFilterValidator(null);
     }
-    assert.deepEqual(problemsOf({ profiles: [{ name: 'p', channels: [{ name: 'c', filter: 'bogus 1' }] }] }), []);
+    // The default is the nfdump syntax of the query API: the error names the position.
+    const [problem] = problemsOf({ profiles: [{ name: 'p', channels: [{ name: 'c', filter: 'dst port abc' }] }] });
+    assert.match(problem, /^profiles\[0\]\.channels\[0\]\.filter: not a valid filter: at 9: /);
+    assert.deepEqual(problemsOf({ profiles: [{ name: 'p', channels: [{ name: 'c', filter: 'src net 10.0.0.0/8 and (dst port 443 or channel web)' }] }] }), []);
   });
 
   test('scopes', () => {

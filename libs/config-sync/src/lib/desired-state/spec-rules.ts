@@ -1,30 +1,45 @@
 import { isIP } from 'node:net';
+import { FilterSyntaxError, parseFilter } from '@flowmesh/flow-query';
 
 /** Returns an error message for a bad filter, or null when it is acceptable. */
 export type FilterValidator = (filter: string) => string | null | undefined;
 
 export const MAX_FILTER_LENGTH = 4096;
 
-const defaultFilterValidator: FilterValidator = (f) => {
+const basicFilterCheck: FilterValidator = (f) => {
   if (f.trim().length === 0) return 'must be a non-empty filter';
   if (f.length > MAX_FILTER_LENGTH) return `must be at most ${MAX_FILTER_LENGTH} characters`;
   return null;
 };
 
-let filterValidator: FilterValidator = defaultFilterValidator;
+/**
+ * nfdump filter syntax (libs/flow-query), the same parser the query API uses. `channel`/`profile`
+ * references are checked for syntax only here: they are resolved where the whole document is known.
+ */
+export const nfdumpFilterValidator: FilterValidator = (f) => {
+  try {
+    parseFilter(f, { resolve: () => 'any' });
+    return null;
+  } catch (e) {
+    if (e instanceof FilterSyntaxError) return `not a valid filter: ${e.message}`;
+    throw e;
+  }
+};
+
+let filterValidator: FilterValidator = nfdumpFilterValidator;
 
 /**
- * Replaces the check applied to every `profiles[].channels[].filter` and `alertRules[].filter`
- * (the nfdump filter parser plugs in here). Pass `null` to restore the default (non-empty, ≤ 4096 chars).
- * The same validator must be installed on the master and on the nodes.
+ * Replaces the check applied to every `profiles[].channels[].filter` and `alertRules[].filter`.
+ * Pass `null` to restore the default (nfdump syntax). The same validator must be used on the master and
+ * on the nodes.
  */
 export function setFilterValidator(fn: FilterValidator | null): void {
-  filterValidator = fn ?? defaultFilterValidator;
+  filterValidator = fn ?? nfdumpFilterValidator;
 }
 
 export function filterError(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a string';
-  const base = defaultFilterValidator(value);
+  const base = basicFilterCheck(value);
   if (base) return base;
   try {
     return filterValidator(value) ?? null;
