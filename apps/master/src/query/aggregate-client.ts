@@ -1,5 +1,6 @@
 import { QueryDimension } from './dimensions';
-import { CountersDto, NodeQueryStatus, TopRowDto } from './query-response.dto';
+import { callNode, NodeCallOutcome } from './node-call';
+import { CountersDto, TopRowDto } from './query-response.dto';
 
 /** Body of a node's POST /internal/v1/aggregate: time_received in [from, to), epoch ms. */
 export interface AggregateRequest {
@@ -16,16 +17,9 @@ export interface AggregateResponse {
   elapsedMs?: number;
 }
 
-export interface NodeOutcome {
-  id: string;
-  status: NodeQueryStatus;
-  error?: string;
-  elapsedMs: number;
-  result?: AggregateResponse;
-}
+export type NodeOutcome = NodeCallOutcome<AggregateResponse>;
 
 const COUNTERS = ['bytes', 'packets', 'flows'] as const;
-const MAX_ERROR_TEXT = 300;
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 && Number.isInteger(v);
@@ -51,49 +45,7 @@ export function aggregateProblem(body: unknown, expectedNode: string): string | 
   return null;
 }
 
-function aggregateUrl(apiUrl: string): string {
-  return new URL('internal/v1/aggregate', apiUrl.endsWith('/') ? apiUrl : apiUrl + '/').toString();
-}
-
-/**
- * Calls one node's aggregate endpoint. Never throws: every failure becomes an outcome with a status
- * ('timeout' when the deadline passed, 'error' otherwise) and a reason.
- */
-export async function fetchAggregate(id: string, apiUrl: string, request: AggregateRequest, timeoutMs: number): Promise<NodeOutcome> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    const res = await fetch(aggregateUrl(apiUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(request),
-      signal: controller.signal,
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      return { id, status: 'error', error: `HTTP ${res.status}: ${text.slice(0, MAX_ERROR_TEXT)}`, elapsedMs: elapsed() };
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { id, status: 'error', error: 'invalid aggregate response: not JSON', elapsedMs: elapsed() };
-    }
-    const problem = aggregateProblem(body, id);
-    if (problem) return { id, status: 'error', error: `invalid aggregate response: ${problem}`, elapsedMs: elapsed() };
-    return { id, status: 'ok', elapsedMs: elapsed(), result: body as AggregateResponse };
-  } catch (e) {
-    if (timedOut) return { id, status: 'timeout', error: `no answer within ${timeoutMs} ms`, elapsedMs: elapsed() };
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const detail = err.cause?.code ?? err.cause?.message ?? err.message;
-    return { id, status: 'error', error: `${err.message}${detail && detail !== err.message ? ` (${detail})` : ''}`, elapsedMs: elapsed() };
-  } finally {
-    clearTimeout(timer);
-  }
+/** Calls one node's aggregate endpoint. Never throws (see callNode). */
+export function fetchAggregate(id: string, apiUrl: string, request: AggregateRequest, timeoutMs: number): Promise<NodeOutcome> {
+  return callNode<AggregateResponse>(id, apiUrl, 'internal/v1/aggregate', request, timeoutMs, 'aggregate response', (body) => aggregateProblem(body, id));
 }

@@ -1,5 +1,5 @@
 import { cellKind, listingColumns, NodeQueryRequest, partialColumns } from '@flowmesh/flow-query';
-import { NodeQueryStatus } from './query-response.dto';
+import { callNode, NodeCallOutcome } from './node-call';
 
 /** A node's answer to POST /internal/v2/query. */
 export interface PartialResponse {
@@ -10,13 +10,7 @@ export interface PartialResponse {
   elapsedMs?: number;
 }
 
-export interface PartialOutcome {
-  id: string;
-  status: NodeQueryStatus;
-  error?: string;
-  elapsedMs: number;
-  result?: PartialResponse;
-}
+export type PartialOutcome = NodeCallOutcome<PartialResponse>;
 
 const HEX32 = /^[0-9A-F]{32}$/;
 const SET = /^[0-9A-F,]*$/;
@@ -45,41 +39,7 @@ export function partialProblem(body: unknown, id: string, req: NodeQueryRequest)
   return null;
 }
 
-/** Calls one node's partial query. Never throws: a failure is an outcome ('timeout' past the deadline, 'error' otherwise). */
-export async function fetchPartial(id: string, apiUrl: string, request: NodeQueryRequest, timeoutMs: number): Promise<PartialOutcome> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    const url = new URL('internal/v2/query', apiUrl.endsWith('/') ? apiUrl : apiUrl + '/').toString();
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(request),
-      signal: controller.signal,
-    });
-    const text = await res.text();
-    if (!res.ok) return { id, status: 'error', error: `HTTP ${res.status}: ${text.slice(0, 300)}`, elapsedMs: elapsed() };
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { id, status: 'error', error: 'invalid partial answer: not JSON', elapsedMs: elapsed() };
-    }
-    const problem = partialProblem(body, id, request);
-    if (problem) return { id, status: 'error', error: `invalid partial answer: ${problem}`, elapsedMs: elapsed() };
-    return { id, status: 'ok', elapsedMs: elapsed(), result: body as PartialResponse };
-  } catch (e) {
-    if (timedOut) return { id, status: 'timeout', error: `no answer within ${timeoutMs} ms`, elapsedMs: elapsed() };
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const detail = err.cause?.code ?? err.cause?.message ?? err.message;
-    return { id, status: 'error', error: `${err.message}${detail && detail !== err.message ? ` (${detail})` : ''}`, elapsedMs: elapsed() };
-  } finally {
-    clearTimeout(timer);
-  }
+/** Calls one node's partial query. Never throws (see callNode). */
+export function fetchPartial(id: string, apiUrl: string, request: NodeQueryRequest, timeoutMs: number): Promise<PartialOutcome> {
+  return callNode<PartialResponse>(id, apiUrl, 'internal/v2/query', request, timeoutMs, 'partial answer', (body) => partialProblem(body, id, request));
 }
