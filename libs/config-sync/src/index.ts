@@ -16,4 +16,5 @@ export * from './lib/config-agent';
 export * from './lib/config-status';
 export * from './lib/template-share';
 export * from './lib/upgrades/package-manifest';
+export * from './lib/upgrades/upgrade-state';
 export * from './lib/jobs/node-jobs';

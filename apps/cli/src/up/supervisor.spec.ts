@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@flowmesh/common';
 import { Supervisor } from './supervisor';
-import { readUpgradeState, RESTART_EXIT_CODE, UPGRADE_STATE_FILE } from './upgrade-guard';
+import { readUpgradeState, RESTART_EXIT_CODE, UPGRADE_STATE_FILE } from '@flowmesh/config-sync';
 
 const log = new Logger('test', 'error');
 

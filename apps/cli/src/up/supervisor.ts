@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@flowmesh/common';
-import { pendingUpgrade, RESTART_EXIT_CODE, rollBack } from './upgrade-guard';
+import { pendingUpgrade, RESTART_EXIT_CODE, rollBack } from '@flowmesh/config-sync';
 
 export interface ChildSpec {
   name: string;
@@ -14,7 +14,7 @@ export interface ChildSpec {
   /**
    * Side-by-side installs: `command` (node) runs `<installRoot>/current/bin/flowmesh.js` followed by `args`, so a
    * restart picks up the version `current` points at. Exit code 75 (RESTART_EXIT_CODE) restarts at once (not
-   * counted as a failure), and an upgrade that does not pass health is rolled back (see upgrade-guard.ts).
+   * counted as a failure), and an upgrade that does not pass health is rolled back (upgrade-state in @flowmesh/config-sync).
    */
   installRoot?: string;
 }

@@ -7,7 +7,7 @@ import type { Health, Logger } from '@flowmesh/common';
 import {
   manifestSignatureProblem, packageBytesProblem, SignedPackageManifest, upgradeDecision, UpgradeFailureReason, UpgradeJobPayload, UpgradeJobResult,
 } from '@flowmesh/config-sync';
-import { currentTarget, readUpgradeState, RESTART_EXIT_CODE, switchCurrent, UpgradeState, writeUpgradeState } from './upgrade-state';
+import { currentTarget, readUpgradeState, RESTART_EXIT_CODE, switchCurrent, UpgradeState, writeUpgradeState } from '@flowmesh/config-sync';
 
 const run = promisify(execFile);
 
@@ -44,7 +44,7 @@ export interface UpgradeServiceOptions {
 export type UpgradeStep = { done: UpgradeJobResult } | { restart: true };
 
 /**
- * Installs a signed node package side by side and restarts into it (see upgrade-state.ts for the protocol with
+ * Installs a signed node package side by side and restarts into it (see upgrade-state.ts in @flowmesh/config-sync for the protocol with
  * the supervisor). `run` is idempotent per job id: a job delivered again after the restart finds the state file
  * and finishes (healthy → result; rolled back → UpgradeRefusedError('rolled-back')).
  */

@@ -9,8 +9,7 @@ import { basename, dirname, join } from 'node:path';
  *   <installRoot>/upgrade-state.json    present while an upgrade is in flight (format below)
  *
  * The node switches `current`, writes the state with phase 'restarting' and exits with RESTART_EXIT_CODE. The
- * supervisor (`flowmesh up`'s Supervisor; apps/cli/src/up/upgrade-guard.ts implements the same protocol — apps do
- * not import each other) restarts it from `current` at once. The new process marks the state 'healthy' when its
+ * supervisor (`flowmesh up`'s Supervisor) restarts it from `current` at once. The new process marks the state 'healthy' when its
  * readiness is ok; if instead it exits (any code but 75) or the deadline passes first, the supervisor switches
  * `current` back to `previousTarget`, sets phase 'rolled-back' with the reason, and restarts the old version,
  * whose job handler then fails the job with `rolled-back: <reason>`.
@@ -99,4 +98,18 @@ export function switchCurrent(installRoot: string, target: string): void {
   symlinkSync(target, tmp);
   renameSync(tmp, link);
   fsyncDir(installRoot);
+}
+
+/** The upgrade in flight whose new version has not passed health yet, if any (the supervisor's check). */
+export function pendingUpgrade(installRoot: string): UpgradeState | null {
+  const s = readUpgradeState(installRoot);
+  return s && s.phase === 'restarting' ? s : null;
+}
+
+/** Points `current` back at the previous version and records why (the supervisor's side). Returns the new state. */
+export function rollBack(installRoot: string, s: UpgradeState, detail: string): UpgradeState {
+  switchCurrent(installRoot, s.previousTarget);
+  const next: UpgradeState = { ...s, phase: 'rolled-back', detail, at: Date.now() };
+  writeUpgradeState(installRoot, next);
+  return next;
 }
