@@ -1,18 +1,7 @@
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, Matches, Min, registerDecorator, ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, Matches, Min } from 'class-validator';
 import { NODE_ID_PATTERN } from '@flowmesh/config-sync';
 import { ORDER_METRICS, OrderMetric, QUERY_DIMENSIONS, QueryDimension } from './dimensions';
-import { timeSpecProblem, TIME_SPEC_HINT } from './time-spec';
-
-function IsTimeSpec(options?: ValidationOptions): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: 'isTimeSpec',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      options: { message: (a) => `${a.property} ${timeSpecProblem(a.value) ?? `must be ${TIME_SPEC_HINT}`}`, ...options },
-      validator: { validate: (value: unknown) => timeSpecProblem(value) === null },
-    });
-}
+import { IsTimeSpec } from './time-spec';
 
 /** Body of POST /api/v1/query. The upper bound of `top` is the configured query.maxTopN (checked by the service). */
 export class QueryRequestDto {

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationOptions,
+  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min,
 } from 'class-validator';
 import { NODE_ID_PATTERN } from '@flowmesh/config-sync';
 import { QUERY_DIMENSIONS, QUERY_INTERVALS, QUERY_METRICS, SORT_FIELDS } from '@flowmesh/flow-query';
 import type { QueryDimension, QueryMetric, SortField } from '@flowmesh/flow-query';
-import { timeSpecProblem, TIME_SPEC_HINT } from './time-spec';
+import { IsTimeSpec, TIME_SPEC_HINT } from './time-spec';
 
 export const QUERY_MODES = ['aggregate', 'series', 'flows'] as const;
 export type QueryMode = (typeof QUERY_MODES)[number];
@@ -14,16 +14,6 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 const INTERVAL_NAMES = Object.keys(QUERY_INTERVALS);
 export const MAX_PAGE_ROWS = 10_000;
 
-export function IsTimeSpec(options?: ValidationOptions): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: 'isTimeSpec',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      options: { message: (a) => `${a.property} ${timeSpecProblem(a.value) ?? `must be ${TIME_SPEC_HINT}`}`, ...options },
-      validator: { validate: (value: unknown) => timeSpecProblem(value) === null },
-    });
-}
 
 /** Body of POST /api/v2/query (and /api/v2/query/export). */
 export class QueryV2RequestDto {

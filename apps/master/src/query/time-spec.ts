@@ -1,3 +1,4 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
 import { isISO8601 } from 'class-validator';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -29,4 +30,16 @@ export function parseTimeSpec(text: string, now: number): number {
     return now - offset;
   }
   return Date.parse(text);
+}
+
+/** class-validator: a time as accepted by parseTimeSpec; the message says what is wrong with the value. */
+export function IsTimeSpec(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isTimeSpec',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: (a) => `${a.property} ${timeSpecProblem(a.value) ?? `must be ${TIME_SPEC_HINT}`}`, ...options },
+      validator: { validate: (value: unknown) => timeSpecProblem(value) === null },
+    });
 }
