@@ -88,14 +88,18 @@ export class JobsService implements Component {
     return views.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)).slice(0, limit);
   }
 
-  private async view(nodeId: string, job: Job): Promise<JobView> {
+  private async view(nodeId: string, loaded: Job): Promise<JobView> {
     const iso = (t: number | undefined | null) => (t ? new Date(t).toISOString() : null);
+    // The state is read after the job's fields were loaded: a job that finished in between would show
+    // 'completed' with no result. Re-read the fields after the state, so they are at least as new.
+    const state = await loaded.getState();
+    const job = state === 'completed' || state === 'failed' ? ((await this.queue(nodeId).getJob(String(loaded.id))) ?? loaded) : loaded;
     return {
       id: String(job.id),
       node: nodeId,
       queue: nodeQueueName(nodeId),
       type: job.name,
-      state: await job.getState(),
+      state,
       attemptsMade: job.attemptsMade,
       attempts: job.opts.attempts ?? 1,
       payload: job.data,
