@@ -107,6 +107,39 @@ export class FlowBatch {
     this.length = 0;
   }
 
+  /** Copies row `from` over row `to` (compaction after a filter drops rows). */
+  copyRow(from: number, to: number): void {
+    this.time_received[to] = this.time_received[from];
+    this.flow_start[to] = this.flow_start[from];
+    this.flow_end[to] = this.flow_end[from];
+    this.exporter_addr.copyWithin(to * 16, from * 16, from * 16 + 16);
+    this.observation_domain[to] = this.observation_domain[from];
+    this.flow_type[to] = this.flow_type[from];
+    this.sampling_rate[to] = this.sampling_rate[from];
+    this.ip_version[to] = this.ip_version[from];
+    this.src_addr.copyWithin(to * 16, from * 16, from * 16 + 16);
+    this.dst_addr.copyWithin(to * 16, from * 16, from * 16 + 16);
+    this.src_port[to] = this.src_port[from];
+    this.dst_port[to] = this.dst_port[from];
+    this.protocol[to] = this.protocol[from];
+    this.tcp_flags[to] = this.tcp_flags[from];
+    this.tos[to] = this.tos[from];
+    this.bytes[to] = this.bytes[from];
+    this.packets[to] = this.packets[from];
+    this.in_if[to] = this.in_if[from];
+    this.out_if[to] = this.out_if[from];
+    this.src_as[to] = this.src_as[from];
+    this.dst_as[to] = this.dst_as[from];
+    this.next_hop.copyWithin(to * 16, from * 16, from * 16 + 16);
+    this.src_mask[to] = this.src_mask[from];
+    this.dst_mask[to] = this.dst_mask[from];
+    this.direction[to] = this.direction[from];
+    this.vlan[to] = this.vlan[from];
+    this.src_mac[to] = this.src_mac[from];
+    this.dst_mac[to] = this.dst_mac[from];
+    this.extra[to] = this.extra[from];
+  }
+
   private zeroRow(i: number): void {
     this.time_received[i] = 0;
     this.flow_start[i] = 0;
