@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseServer, freePort, GiveUp, repoRoot, startClickHouseServer, stopProcess, waitUntil } from '@flowmesh/testing';
-import { pinPrefix, processTree, udpRxQueue, udpSockets } from './proc-stats';
+import { pinPrefix, processTree, udpRxQueue, udpSockets } from '@flowmesh/testing';
 
 /** Counters of one collector at one moment (cumulative since its start). */
 export interface Counts {

@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { freePort, repoRoot, startRedis, stopProcess } from '@flowmesh/testing';
 import { Collector, Counts, FlowmeshNode, Nfcapd, nodeAccepts } from './collectors';
 import type { GenResult } from './ingest-gen';
-import { CLK_TCK, hasTaskset, pinPrefix, raiseRmemMax, rmemMax, snmpUdp, softnetDrops, treeTicks, udpDrops, udpRxQueue } from './proc-stats';
+import { CLK_TCK, hasTaskset, pinPrefix, raiseRmemMax, rmemMax, snmpUdp, softnetDrops, treeTicks, udpDrops, udpRxQueue } from '@flowmesh/testing';
 
 type Proto = 'v9' | 'ipfix';
 type Engine = 'chdb' | 'clickhouse' | 'nfcapd';

@@ -7,7 +7,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowGenerator, sendGenerated, type GenOptions, type GenSummary } from '@flowmesh/flow-gen';
-import { freePort, GiveUp, repoRoot, stopProcess, waitUntil } from '@flowmesh/testing';
+import { freePort, GiveUp, repoRoot, softnetDrops, stopProcess, udpDrops, udpRxQueue, waitUntil } from '@flowmesh/testing';
 
 /** The node's entry point in the same build tree as this compiled file (dist/ or tmp/build-*). */
 export const nodeMainJs = join(__dirname, '..', '..', 'apps', 'collector-node', 'src', 'main.js');
@@ -178,37 +178,7 @@ export function send(opts: GenOptions, signal?: AbortSignal): Promise<GenSummary
 
 /** [bytes queued, datagrams dropped] summed over the UDP sockets bound to local `port` (/proc/net/udp{,6}). */
 export function udpSocketStats(port: number): { rxQueue: number; drops: number } {
-  let rxQueue = 0;
-  let drops = 0;
-  for (const f of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const p = line.trim().split(/\s+/);
-      if (p.length < 13 || parseInt(p[1].slice(p[1].lastIndexOf(':') + 1), 16) !== port) continue;
-      rxQueue += parseInt(p[4].split(':')[1], 16);
-      drops += Number(p[12]);
-    }
-  }
-  return { rxQueue, drops };
+  return { rxQueue: udpRxQueue(port), drops: udpDrops(port) };
 }
 
-/**
- * Datagrams dropped host-wide because a CPU's input backlog was full (/proc/net/softnet_stat, 2nd
- * column). Loopback delivery passes that backlog (netif_rx -> enqueue_to_backlog), and a datagram
- * dropped there is counted neither on the receiving socket nor in Udp RcvbufErrors.
- */
-export function softnetDrops(): number {
-  try {
-    return readFileSync('/proc/net/softnet_stat', 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .reduce((n, l) => n + parseInt(l.trim().split(/\s+/)[1], 16), 0);
-  } catch {
-    return 0;
-  }
-}
+export { softnetDrops };

@@ -2,3 +2,4 @@
 export * from './lib/clickhouse-server';
 export * from './lib/pcap-synth';
 export * from './lib/processes';
+export * from './lib/proc-stats';

@@ -1,5 +1,5 @@
 /**
- * Linux /proc readings the ingest benchmark needs: per-socket UDP queue and drop counters, CPU ticks of a
+ * Linux /proc readings for the ingest benchmark and tests: per-socket UDP queue and drop counters, CPU ticks of a
  * process tree, RSS, and net.core.rmem_max (raised for the run when root, restored afterwards).
  */
 import { execFileSync } from 'node:child_process';
