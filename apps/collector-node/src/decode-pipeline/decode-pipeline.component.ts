@@ -7,6 +7,7 @@ import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exp
 import { ExporterMetrics } from '../exporters/exporters.metrics';
 import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { SpoolBatch } from '../spool/spool.component';
+import type { BatchFormat } from '../storage/batch-encoding';
 import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
 import { PackWriter } from './datagram-pack';
@@ -23,6 +24,8 @@ export interface DecodePipelineOptions {
   clock: ClockConfig;
   batchRows: number;
   batchMs: number;
+  /** How workers encode batches (storage.insertFormat). */
+  format: BatchFormat;
   exporters: ExporterRule[];
   allowUnknownExporters: boolean;
   /** High 32 bits of batch ids, one per worker spawn (IncarnationSource.next). */
@@ -82,7 +85,7 @@ export function defaultWorkerCount(configured: number): number {
  * The receiving thread's half of decoding. Datagrams from allowed exporters are packed per worker into
  * one transferable buffer and posted (one message per pack, per event-loop turn); each exporter is pinned
  * to one worker by a hash of its address, so its templates and sequence state live in one decoder.
- * Workers post RowBinary batches back; they go to the spool. A worker that dies is replaced (with the
+ * Workers post encoded batches back; they go to the spool. A worker that dies is replaced (with the
  * templates it last reported) and counted; what it had not finished is counted as dropped.
  */
 export class DecodePipeline implements Component {
@@ -337,6 +340,7 @@ export class DecodePipeline implements Component {
       incarnation: this.o.nextIncarnation(),
       batchRows: this.o.batchRows,
       batchMs: this.o.batchMs,
+      format: this.o.format,
       statsMs: this.o.decode.statsMs,
       clock: { maxFutureMs: this.o.clock.maxFutureSec * 1000, maxPastMs: this.o.clock.maxPastSec * 1000, action: this.o.clock.action },
       exporters: this.o.exporters,
@@ -391,7 +395,7 @@ export class DecodePipeline implements Component {
     switch (m.t) {
       case 'batch':
         this.totals.rowsOut += m.rows;
-        this.sink.offer({ id: m.id, rows: m.rows, data: Buffer.from(m.data), receivedMs: m.receivedMs });
+        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data: Buffer.from(m.data), receivedMs: m.receivedMs });
         break;
       case 'done':
         s.queuedBytes -= m.bytes;

@@ -7,24 +7,13 @@ import { ExporterRule } from '../exporters/exporter-policy';
 import { ExporterMetrics } from '../exporters/exporters.metrics';
 import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { SpoolBatch } from '../spool/spool.component';
-import { ROW_BINARY_ROW_BYTES } from '../storage/row-binary';
 import { RAW_COLUMNS } from '../storage/schema';
 import { metricValue } from '../testing/metric-value';
+import { readNativeBlock } from '../testing/native-reader';
 import { netflowV5, netflowV9, TestFlow } from '../testing/netflow-packets';
 import { DecodePipeline } from './decode-pipeline.component';
 import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
-
-const WIDTH: Record<string, number> = { DateTime: 4, 'FixedString(16)': 16, UInt8: 1, UInt16: 2, UInt32: 4, UInt64: 8 };
-const OFFSET: Record<string, number> = {};
-{
-  let o = 0;
-  for (const c of RAW_COLUMNS) {
-    OFFSET[c.name] = o;
-    o += WIDTH[c.type];
-  }
-  assert.equal(o, ROW_BINARY_ROW_BYTES);
-}
 
 interface Row {
   batch: string;
@@ -36,22 +25,25 @@ interface Row {
   src_port: number;
 }
 
-/** Reads rows back from the RowBinary the workers produced (layout from the schema, not the encoder). */
+/** Reads rows back from the Native blocks the workers produced (an independent reader, testing/native-reader). */
 function rowsOf(b: SpoolBatch): Row[] {
-  assert.equal(b.data.length, b.rows * ROW_BINARY_ROW_BYTES);
+  assert.equal(b.format, 'native');
+  const { rows, columns } = readNativeBlock(b.data);
+  assert.equal(rows, b.rows);
+  assert.deepEqual([...columns.keys()], RAW_COLUMNS.map((c) => c.name), 'every column, in table order');
+  const col = (name: string) => columns.get(name)!.data;
   const out: Row[] = [];
   for (let i = 0; i < b.rows; i++) {
-    const r = b.data.subarray(i * ROW_BINARY_ROW_BYTES, (i + 1) * ROW_BINARY_ROW_BYTES);
-    const id = r.readBigUInt64LE(OFFSET.batch_id).toString(16).padStart(16, '0');
+    const id = col('batch_id').readBigUInt64LE(i * 8).toString(16).padStart(16, '0');
     assert.equal(id, b.id, 'every row carries its batch id');
     out.push({
       batch: b.id,
-      exporter: bytes16ToIpText(r, OFFSET.exporter_addr),
-      time_received: r.readUInt32LE(OFFSET.time_received),
-      flow_start: r.readUInt32LE(OFFSET.flow_start),
-      flow_end: r.readUInt32LE(OFFSET.flow_end),
-      sampling_rate: r.readUInt32LE(OFFSET.sampling_rate),
-      src_port: r.readUInt16LE(OFFSET.src_port),
+      exporter: bytes16ToIpText(col('exporter_addr'), i * 16),
+      time_received: col('time_received').readUInt32LE(i * 4),
+      flow_start: col('flow_start').readUInt32LE(i * 4),
+      flow_end: col('flow_end').readUInt32LE(i * 4),
+      sampling_rate: col('sampling_rate').readUInt32LE(i * 4),
+      src_port: col('src_port').readUInt16LE(i * 2),
     });
   }
   return out;
@@ -78,6 +70,7 @@ function setup(o: Setup = {}) {
       decode: loadConfig(DecodeConfig, { overrides: [`workers=${o.workers ?? 2}`, 'statsMs=50'] }),
       clock: loadConfig(ClockConfig, { overrides: o.clock ?? [] }),
       batchRows: 1000,
+      format: 'native',
       batchMs: 50,
       exporters: o.exporters ?? [],
       allowUnknownExporters: o.allowUnknown ?? true,

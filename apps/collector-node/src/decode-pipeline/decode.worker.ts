@@ -1,11 +1,11 @@
 /*
- * A decode worker thread: packs of datagrams in, RowBinary batches out. It owns one FlowDecoder (the
+ * A decode worker thread: packs of datagrams in, encoded batches (Native blocks or RowBinary) out. It owns one FlowDecoder (the
  * templates and sequence state of the exporters pinned to it) and one FlowBatch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FlowBatch, FlowDecoder, TemplateState } from '@flowmesh/flow-decoder';
 import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
-import { encodeRowBinary } from '../storage/row-binary';
+import { BatchFormat, encodeBatch } from '../storage/batch-encoding';
 import { forEachDatagram } from './datagram-pack';
 import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
 import type { FromWorker, StatsDelta, ToWorker } from './worker-protocol';
@@ -16,6 +16,7 @@ export interface DecodeWorkerData {
   incarnation: number;
   batchRows: number;
   batchMs: number;
+  format: BatchFormat;
   statsMs: number;
   clock: ClockPolicy;
   exporters: ExporterRule[];
@@ -61,11 +62,11 @@ function flush(): void {
   checkRows();
   if (batch.length > 0) {
     const id = idHigh + (seq++ >>> 0).toString(16).padStart(8, '0');
-    const buf = encodeRowBinary(batch, id);
+    const buf = encodeBatch(batch, id, data.format).data;
     // A pooled (small) Buffer shares its ArrayBuffer with others: copy it out before transferring.
     const ab = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? (buf.buffer as ArrayBuffer) : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     delta.rowsOut += batch.length;
-    post({ t: 'batch', id, rows: batch.length, data: ab as ArrayBuffer, receivedMs: batchSince }, [ab as ArrayBuffer]);
+    post({ t: 'batch', id, rows: batch.length, format: data.format, data: ab as ArrayBuffer, receivedMs: batchSince }, [ab as ArrayBuffer]);
   }
   batch.clear();
   checked = 0;

@@ -1,5 +1,6 @@
 import type { ExporterStats, TemplateState } from '@flowmesh/flow-decoder';
 import type { ExporterRule } from '../exporters/exporter-policy';
+import type { BatchFormat } from '../storage/batch-encoding';
 
 /** Counters a worker accumulated since its last report. */
 export interface StatsDelta {
@@ -22,7 +23,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'batch'; id: string; rows: number; data: ArrayBuffer; receivedMs: number }
+  | { t: 'batch'; id: string; rows: number; format: BatchFormat; data: ArrayBuffer; receivedMs: number }
   | { t: 'done'; buf: ArrayBuffer; bytes: number; packets: number }
   | { t: 'stats'; delta: StatsDelta; exporters: ExporterStats[] }
   | { t: 'templates'; state: TemplateState }

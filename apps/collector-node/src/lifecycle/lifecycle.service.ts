@@ -60,6 +60,7 @@ export class LifecycleService implements NodeRuntime {
         clock: config.clock,
         batchRows: config.storage.batchRows,
         batchMs: config.storage.batchMs,
+        format: config.storage.insertFormat,
         exporters: config.exporters.map((e) => ({ ...e })),
         allowUnknownExporters: allowsUnknownExporters(config),
         nextIncarnation: () => incarnations.next(),

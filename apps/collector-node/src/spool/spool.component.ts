@@ -15,19 +15,22 @@ export interface SpoolTarget {
   committed(batchId: string): Promise<boolean>;
 }
 
-/** A batch handed to the spool: its id, rows, RowBinary bytes, and when its first datagram arrived. */
+/** A batch handed to the spool: its id, rows, format and bytes, and when its first datagram arrived. */
 export interface SpoolBatch extends EncodedBatch {
   receivedMs: number;
 }
 
 /*
  * Segment file entry: a 32-byte header then the batch bytes.
- *   0 magic u32 'FMSP' | 4 data length u32 | 8 rows u32 | 12 id high u32 | 16 id low u32 |
+ *   0 magic u32 'FMSN' (a Native block) or 'FMSP' (RowBinary rows) | 4 data length u32 | 8 rows u32 | 12 id high u32 | 16 id low u32 |
  *  20 receivedMs f64 | 28 crc32 of header[0,28) + data
  * All little-endian. A torn tail (SIGKILL or power cut mid-write) fails the length or checksum test and
  * is cut off; it is never replayed.
  */
-const MAGIC = 0x50534d46;
+const MAGIC: Record<EncodedBatch['format'], number> = { rowbinary: 0x50534d46, native: 0x4e534d46 };
+function formatOfMagic(m: number): EncodedBatch['format'] | undefined {
+  return m === MAGIC.native ? 'native' : m === MAGIC.rowbinary ? 'rowbinary' : undefined;
+}
 export const SPOOL_HEADER_BYTES = 32;
 const SEGMENT_RE = /^(\d{20})\.seg$/;
 const segName = (n: number) => `${String(n).padStart(20, '0')}.seg`;
@@ -38,6 +41,7 @@ interface Entry {
   size: number;
   id: string;
   rows: number;
+  format: EncodedBatch['format'];
   receivedMs: number;
   data?: Buffer;
   /** Ask the store committed(id) before inserting: left by an earlier run, or an insert that failed. */
@@ -51,7 +55,7 @@ interface AckPosition {
 
 function encodeHeader(b: SpoolBatch): Buffer {
   const h = Buffer.alloc(SPOOL_HEADER_BYTES);
-  h.writeUInt32LE(MAGIC, 0);
+  h.writeUInt32LE(MAGIC[b.format], 0);
   h.writeUInt32LE(b.data.length, 4);
   h.writeUInt32LE(b.rows, 8);
   h.writeUInt32LE(parseInt(b.id.slice(0, 8), 16), 12);
@@ -253,7 +257,7 @@ export class Spool implements Component {
           await this.active!.writev([encodeHeader(b), b.data], this.activeSize);
           const keep = this.memoryBytes + b.data.length <= this.o.maxMemoryBytes;
           if (keep) this.memoryBytes += b.data.length;
-          added.push({ seg: this.activeSeg, offset: this.activeSize, size, id: b.id, rows: b.rows, receivedMs: b.receivedMs, data: keep ? b.data : undefined, check: false });
+          added.push({ seg: this.activeSeg, offset: this.activeSize, size, id: b.id, rows: b.rows, format: b.format, receivedMs: b.receivedMs, data: keep ? b.data : undefined, check: false });
           this.activeSize += size;
           this.unackedBytes += size;
         }
@@ -328,7 +332,7 @@ export class Spool implements Component {
               this.totals.replayed++;
             }
             const t0 = process.hrtime.bigint();
-            await this.target.insert({ id: head.id, rows: head.rows, data });
+            await this.target.insert({ id: head.id, rows: head.rows, format: head.format, data });
             this.storeMetrics?.flushSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
             this.storeMetrics?.rowsStored.inc(head.rows);
           }
@@ -457,7 +461,8 @@ function scanSegmentFile(path: string, seg: number, from: number, onEntry: (e: E
     while (off < size) {
       if (size - off < SPOOL_HEADER_BYTES || readSync(fd, h, 0, SPOOL_HEADER_BYTES, off) !== SPOOL_HEADER_BYTES) break;
       const len = h.readUInt32LE(4);
-      if (h.readUInt32LE(0) !== MAGIC || len > size - off - SPOOL_HEADER_BYTES) break;
+      const format = formatOfMagic(h.readUInt32LE(0));
+      if (!format || len > size - off - SPOOL_HEADER_BYTES) break;
       const data = Buffer.allocUnsafe(len);
       if (readSync(fd, data, 0, len, off + SPOOL_HEADER_BYTES) !== len) break;
       if (h.readUInt32LE(28) !== crc32(data, crc32(h.subarray(0, 28)))) break;
@@ -467,6 +472,7 @@ function scanSegmentFile(path: string, seg: number, from: number, onEntry: (e: E
         size: SPOOL_HEADER_BYTES + len,
         id: hex8(h.readUInt32LE(12)) + hex8(h.readUInt32LE(16)),
         rows: h.readUInt32LE(8),
+        format,
         receivedMs: h.readDoubleLE(20),
         check: true,
       });

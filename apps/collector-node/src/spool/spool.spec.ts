@@ -27,6 +27,7 @@ class FakeStore implements SpoolTarget {
     this.inserts++;
     if (this.mode === 'down') throw new Error('store down');
     assert.equal(b.data.length % 10, 0, 'data arrives whole');
+    assert.equal(b.format, parseInt(b.id.slice(8), 16) % 2 ? 'native' : 'rowbinary', 'the format survives the spool (memory and disk)');
     this.committedIds.push(b.id);
     this.rows.set(b.id, (this.rows.get(b.id) ?? 0) + b.rows);
     if (this.mode === 'commit-then-throw') throw new Error('connection reset after commit');
@@ -44,7 +45,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
 function batch(n: number, rows = 10): SpoolBatch {
-  return { id: `00000001${n.toString(16).padStart(8, '0')}`, rows, data: randomBytes(rows * 10), receivedMs: Date.now() - 1000 };
+  return { id: `00000001${n.toString(16).padStart(8, '0')}`, rows, format: n % 2 ? 'native' : 'rowbinary', data: randomBytes(rows * 10), receivedMs: Date.now() - 1000 };
 }
 
 function open(dir: string, store: SpoolTarget, o: Partial<SpoolConfig> = {}) {

@@ -8,7 +8,7 @@ import type { FlowBatch } from '@flowmesh/flow-decoder';
 import { Health, Logger } from '@flowmesh/common';
 import { CommittedIds } from './committed-ids';
 import { applyRetention, RetentionResult } from './retention';
-import { ROW_BINARY_ROW_BYTES } from './row-binary';
+import { badBatch, clickHouseFormat } from './batch-encoding';
 import { DATABASE, migrate, RAW_COLUMNS, serverFeatures, ServerFeatures, serverVersion, SqlRunner } from './schema';
 import { batchIdLiteral, EncodedBatch, FlowStore, isBatchId, TabularResult } from './storage';
 import { RetentionConfig } from './storage.config';
@@ -50,20 +50,12 @@ export function insertFileDir(): string {
   return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
-/** Why a batch cannot be what encodeRowBinary made, or undefined. */
-export function badBatch(batch: EncodedBatch): string | undefined {
-  if (!isBatchId(batch.id)) return 'batch id is not 16 lowercase hex digits';
-  if (!Number.isInteger(batch.rows) || batch.rows < 1) return `bad row count ${batch.rows}`;
-  if (batch.data.length !== batch.rows * ROW_BINARY_ROW_BYTES) return `${batch.data.length} bytes for ${batch.rows} rows of ${ROW_BINARY_ROW_BYTES}`;
-  return undefined;
-}
-
 /**
  * Embedded ClickHouse (chDB 3.4, ClickHouse 26.x). Every call goes through `Session.queryAsync`, which
  * runs on a libuv worker thread: the event loop keeps receiving UDP while a batch is inserted (main.ts
- * raises UV_THREADPOOL_SIZE because of that). Inserts are RowBinary files on tmpfs read by
- * `INSERT … FROM INFILE` — 2–2.5× faster than session.insert with text formats, and the addon's raw
- * insert corrupts binary formats. Each INSERT is atomic (one block) and survives kill -9.
+ * raises UV_THREADPOOL_SIZE because of that). Inserts are batch files (Native blocks, or RowBinary) on
+ * tmpfs read by `INSERT … FROM INFILE` — 2–2.5× faster than session.insert with text formats, and the
+ * addon's raw insert corrupts binary formats. Each INSERT is atomic (one block) and survives kill -9.
  */
 export class ChdbStore implements FlowStore, SqlRunner {
   readonly name = 'storage';
@@ -114,11 +106,11 @@ export class ChdbStore implements FlowStore, SqlRunner {
   async insert(batch: EncodedBatch): Promise<void> {
     const bad = badBatch(batch);
     if (bad) throw new Error(`refused batch: ${bad}`);
-    const file = join(this.fileDir, `${this.o.filePrefix}${process.pid}-${++this.seq}.rowbinary`);
+    const file = join(this.fileDir, `${this.o.filePrefix}${process.pid}-${++this.seq}.batch`);
     this.inFlight++;
     try {
       await writeFile(file, batch.data);
-      await this.run(`INSERT INTO ${this.database}.flows (${INSERT_COLUMNS}) FROM INFILE '${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' FORMAT RowBinary`);
+      await this.run(`INSERT INTO ${this.database}.flows (${INSERT_COLUMNS}) FROM INFILE '${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' FORMAT ${clickHouseFormat(batch.format)}`);
       this.recent.add(batch.id);
       this.lastError = undefined;
     } catch (e) {
@@ -210,7 +202,7 @@ export class ChdbStore implements FlowStore, SqlRunner {
   private removeStaleFiles(): void {
     let removed = 0;
     for (const f of readdirSync(this.fileDir)) {
-      if (!f.startsWith(this.o.filePrefix) || !f.endsWith('.rowbinary')) continue;
+      if (!f.startsWith(this.o.filePrefix) || !(f.endsWith('.batch') || f.endsWith('.rowbinary'))) continue;
       const pid = Number(f.slice(this.o.filePrefix.length).split('-')[0]);
       if (pid !== process.pid && pidAlive(pid)) continue;
       try {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ClickHouseClient, createClient } from '@clickhouse/client';
 import { Health, Logger } from '@flowmesh/common';
-import { badBatch } from './chdb.store';
+import { badBatch, clickHouseFormat } from './batch-encoding';
 import { CommittedIds } from './committed-ids';
 import { applyRetention, RetentionResult } from './retention';
 import { migrate, RAW_COLUMNS, serverFeatures, ServerFeatures, serverVersion, SqlRunner } from './schema';
@@ -27,8 +27,8 @@ const SNAPSHOT_MS = 60_000;
 /**
  * A ClickHouse server (18.16 and newer) over HTTP through @clickhouse/client, or one shard of a cluster
  * (its own URL + database; Distributed tables over the shards are for cluster-wide reads, see
- * deploy/clickhouse/). Inserts are RowBinary bodies streamed by `client.exec` (the client's insert()
- * refuses RowBinary); selects are TabSeparated (18.16 quotes UInt64 in JSON, TSV reads the same
+ * deploy/clickhouse/). Inserts are binary bodies (a Native block by default, or RowBinary rows:
+ * storage.insertFormat) streamed by `client.exec` (the client's insert() refuses both); selects are TabSeparated (18.16 quotes UInt64 in JSON, TSV reads the same
  * everywhere). The schema is migrated on start, or on the first write when the server was down then.
  */
 export class ClickHouseStore implements FlowStore, SqlRunner {
@@ -102,7 +102,7 @@ export class ClickHouseStore implements FlowStore, SqlRunner {
     try {
       await this.prepare();
       const r = await this.open().exec({
-        query: `INSERT INTO ${this.database}.flows (${INSERT_COLUMNS}) FORMAT RowBinary`,
+        query: `INSERT INTO ${this.database}.flows (${INSERT_COLUMNS}) FORMAT ${clickHouseFormat(batch.format)}`,
         values: Readable.from([batch.data], { objectMode: false }),
       });
       await drain(r.stream);

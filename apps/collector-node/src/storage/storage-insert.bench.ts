@@ -1,7 +1,7 @@
 /**
  * Insert rate of the two stores on 50k-row batches (the default batchRows), with the real engines:
- *   node tmp/build-x/apps/collector-node/src/storage/storage-insert.bench.js [--batches 10] [--rows 50000] [--no-rollups]
- * (--no-rollups drops the two rollup views first: the raw insert alone.)
+ *   node tmp/build-x/apps/collector-node/src/storage/storage-insert.bench.js [--batches 10] [--rows 50000] [--no-rollups] [--rowbinary]
+ * (--no-rollups drops the two rollup views first: the raw insert alone; --rowbinary: RowBinary instead of Native.)
  * chDB runs in this process, so process CPU covers encoder + engine; for the 18.16 server the server's
  * CPU comes from /proc/<pid>/stat and is added to this process's.
  */
@@ -13,7 +13,7 @@ import { FlowBatch } from '@flowmesh/flow-decoder';
 import { clickHouseServerSkipReason, startClickHouseServer } from '@flowmesh/testing';
 import { ChdbStore } from './chdb.store';
 import { ClickHouseStore } from './clickhouse.store';
-import { encodeRowBinary } from './row-binary';
+import { BatchFormat, encodeBatch } from './batch-encoding';
 import { FlowStore } from './storage';
 
 function arg(name: string, dflt: number): number {
@@ -47,6 +47,7 @@ function batchOf(rows: number, seed: number): FlowBatch {
 }
 
 const NO_ROLLUPS = process.argv.includes('--no-rollups');
+const FORMAT: BatchFormat = process.argv.includes('--rowbinary') ? 'rowbinary' : 'native';
 
 async function dropRollupViews(store: { exec(sql: string): Promise<void> }, db: string): Promise<void> {
   if (!NO_ROLLUPS) return;
@@ -62,7 +63,7 @@ async function measure(name: string, store: FlowStore, batches: number, rows: nu
   const data = Array.from({ length: batches }, (_, n) => batchOf(rows, n));
   const e0 = process.cpuUsage();
   const te = performance.now();
-  const encoded = data.map((b, n) => ({ id: (0x6553f10000000000n + BigInt(n + 1)).toString(16).padStart(16, '0'), rows, data: Buffer.alloc(0) })).map((x, n) => ({ ...x, data: encodeRowBinary(data[n], x.id) }));
+  const encoded = data.map((b, n) => encodeBatch(b, (0x6553f10000000000n + BigInt(n + 1)).toString(16).padStart(16, '0'), FORMAT));
   const encMs = performance.now() - te;
   const encCpu = process.cpuUsage(e0);
   const c0 = process.cpuUsage();
@@ -81,6 +82,7 @@ async function measure(name: string, store: FlowStore, batches: number, rows: nu
     JSON.stringify({
       store: name,
       rollups: !NO_ROLLUPS,
+      format: FORMAT,
       rows: total,
       batchRows: rows,
       insertRowsPerSec: Math.round(total / (ms / 1000)),
@@ -104,7 +106,7 @@ async function measureArrow(store: ChdbStore, batches: number, rows: number): Pr
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       if (mode === 'arrow') await store.insertArrow(b, id);
-      else await store.insert({ id, rows, data: encodeRowBinary(b, id) });
+      else await store.insert(encodeBatch(b, id, 'rowbinary'));
       const cpu = process.cpuUsage(c0);
       acc[mode].ms += performance.now() - t0;
       acc[mode].cpu += cpu.user + cpu.system;

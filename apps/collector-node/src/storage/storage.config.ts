@@ -45,6 +45,13 @@ export class StorageConfig {
   /** ...or when its oldest row is this old. */
   @IsInt() @Min(10) @Max(60_000)
   batchMs: number = 1000;
+  /**
+   * How batches are encoded for the spool and the INSERT: 'native' (ClickHouse's columnar block; the
+   * default, ~35 % less CPU per row than RowBinary on both engines) or 'rowbinary'. Both are binary;
+   * a spool written in either replays whatever this says.
+   */
+  @IsIn(['native', 'rowbinary'])
+  insertFormat: 'native' | 'rowbinary' = 'native';
   /** chDB engine memory cap (max_server_memory_usage); without it chDB assumes most of the machine. */
   @IsInt() @Min(64 * 1024 * 1024)
   memoryLimitBytes: number = 2 * 1024 ** 3;

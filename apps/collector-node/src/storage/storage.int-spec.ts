@@ -8,7 +8,7 @@ import { FlowBatch, parseIpToBytes16 } from '@flowmesh/flow-decoder';
 import { clickHouseServerSkipReason, ClickHouseServer, repoRoot, startClickHouseCluster, startClickHouseServer } from '@flowmesh/testing';
 import { ChdbStore, insertFileDir } from './chdb.store';
 import { ClickHouseStore } from './clickhouse.store';
-import { encodeRowBinary } from './row-binary';
+import { BatchFormat, encodeBatch } from './batch-encoding';
 import { RAW_COLUMNS, ROLLUP_DIMENSIONS, ROLLUPS, SCHEMA_VERSION } from './schema';
 import { EncodedBatch, FlowStore } from './storage';
 import { ClickHouseConfig, RetentionConfig } from './storage.config';
@@ -54,8 +54,8 @@ function sampleBatch(n: number, t0 = NOW): FlowBatch {
   return b;
 }
 
-function encoded(b: FlowBatch, id: string): EncodedBatch {
-  return { id, rows: b.length, data: encodeRowBinary(b, id) };
+function encoded(b: FlowBatch, id: string, format: BatchFormat = 'native'): EncodedBatch {
+  return encodeBatch(b, id, format);
 }
 
 const ALL_COLUMNS = RAW_COLUMNS.map((c) => (c.type === 'FixedString(16)' ? `IPv6NumToString(${c.name})` : c.type === 'DateTime' ? `toUInt32(${c.name})` : c.name)).join(', ');
@@ -84,14 +84,19 @@ function contract(engine: string, get: () => FlowStore) {
   const batch = sampleBatch(12);
   const id = '6553f10000000001';
 
-  test(`${engine}: insert + select round trip of every column`, async () => {
+  const rowBinaryId = '6553f10000000009';
+
+  test(`${engine}: insert + select round trip of every column, Native and RowBinary`, async () => {
     const store = get();
-    await store.insert(encoded(batch, id));
+    await store.insert(encoded(batch, id, 'native'));
+    await store.insert(encoded(batch, rowBinaryId, 'rowbinary'));
     const cols = await store.select(`DESCRIBE TABLE ${store.database}.flows`);
     assert.deepEqual(cols.rows.map((r) => r.slice(0, 2)), RAW_COLUMNS.map((c) => [c.name, c.type]));
-    const rows = (await store.select(`SELECT ${ALL_COLUMNS} FROM ${store.database}.flows ORDER BY observation_domain`)).rows;
-    assert.deepEqual(rows, Array.from({ length: batch.length }, (_, i) => expectedRow(batch, i, id)));
-    assert.ok(rows.some((r) => r[3].startsWith('::ffff:')) && rows.some((r) => r[3] === '2001:db8::1'));
+    for (const b of [id, rowBinaryId]) {
+      const rows = (await store.select(`SELECT ${ALL_COLUMNS} FROM ${store.database}.flows WHERE batch_id = ${BigInt(`0x${b}`)} ORDER BY observation_domain`)).rows;
+      assert.deepEqual(rows, Array.from({ length: batch.length }, (_, i) => expectedRow(batch, i, b)), b);
+      assert.ok(rows.some((r) => r[3].startsWith('::ffff:')) && rows.some((r) => r[3] === '2001:db8::1'));
+    }
   });
 
   test(`${engine}: committed(id) is true after the insert, false for an unknown or malformed id`, async () => {
@@ -99,8 +104,9 @@ function contract(engine: string, get: () => FlowStore) {
     assert.equal(await store.committed(id), true);
     assert.equal(await store.committed('6553f10000000002'), false);
     assert.equal(await store.committed('not-a-batch-id'), false);
-    await assert.rejects(store.insert({ id: 'XYZ', rows: 1, data: Buffer.alloc(154) }), /refused batch/);
-    await assert.rejects(store.insert({ id, rows: 2, data: Buffer.alloc(154) }), /refused batch: 154 bytes for 2 rows/);
+    await assert.rejects(store.insert({ id: 'XYZ', rows: 1, format: 'rowbinary', data: Buffer.alloc(154) }), /refused batch/);
+    await assert.rejects(store.insert({ id, rows: 2, format: 'rowbinary', data: Buffer.alloc(154) }), /refused batch: 154 bytes for 2 rows/);
+    await assert.rejects(store.insert({ id, rows: 2, format: 'native', data: Buffer.alloc(308) }), /refused batch: 308 bytes for a Native block of 2 rows/);
   });
 
   test(`${engine}: the 1-minute and 1-hour rollups hold the raw table's sums`, async () => {
@@ -117,8 +123,9 @@ function contract(engine: string, get: () => FlowStore) {
       );
       assert.deepEqual(fromRollup.rows, fromRaw.rows, r.table);
       const total = await store.select(`SELECT sum(bytes), sum(flows), uniqExact(ts) FROM ${store.database}.${r.table}`);
-      const wantBytes = [...batch.bytes.subarray(0, 12), ...more.bytes.subarray(0, 30)].reduce((a, v) => a + BigInt(v), 0n);
-      assert.deepEqual(total.rows[0].slice(0, 2), [String(wantBytes), '42'], `${r.table} totals`);
+      // `batch` went in twice (Native and RowBinary, the round-trip test), `more` once.
+      const wantBytes = [...batch.bytes.subarray(0, 12), ...batch.bytes.subarray(0, 12), ...more.bytes.subarray(0, 30)].reduce((a, v) => a + BigInt(v), 0n);
+      assert.deepEqual(total.rows[0].slice(0, 2), [String(wantBytes), '54'], `${r.table} totals`);
       assert.ok(Number(total.rows[0][2]) >= (r.table === 'flows_1m' ? 6 : 2), `${r.table} buckets`);
     }
   });
@@ -143,7 +150,7 @@ describe('ChdbStore (real chDB)', () => {
   test('chDB: the experimental Arrow path stores the same rows as RowBinary', async () => {
     const b = sampleBatch(7, NOW - 86_400_000);
     await store.insertArrow(b, '6553f10000000a01');
-    await store.insert(encoded(b, '6553f10000000a02'));
+    await store.insert(encoded(b, '6553f10000000a02', 'rowbinary'));
     const q = (id: string) => store.select(`SELECT ${ALL_COLUMNS.replace(/, batch_id$/, '')} FROM flowmesh.flows WHERE batch_id = ${BigInt(`0x${id}`)} ORDER BY observation_domain`);
     const viaArrow = (await q('6553f10000000a01')).rows;
     assert.equal(viaArrow.length, 7);

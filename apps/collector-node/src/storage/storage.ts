@@ -1,16 +1,18 @@
 import type { Health } from '@flowmesh/common';
 
 /**
- * A batch already encoded for the store: RowBinary rows in FLOW_COLUMNS order followed by batch_id
- * (row-binary.ts), its row count, and its id (16 lowercase hex digits, a UInt64, unique per node forever).
+ * A batch already encoded for the store: every column of RAW_COLUMNS (the flow columns, then batch_id)
+ * in `format` (batch-encoding.ts: a Native block or RowBinary rows), its row count, and its id (16
+ * lowercase hex digits, a UInt64, unique per node forever).
  */
 export interface EncodedBatch {
   id: string;
   rows: number;
+  format: 'native' | 'rowbinary';
   data: Buffer;
 }
 
-/** Where flows go: embedded chDB or a ClickHouse server — same schema, same SQL, same RowBinary. */
+/** Where flows go: embedded chDB or a ClickHouse server — same schema, same SQL, same binary batches. */
 export interface FlowStore {
   readonly name: string;
   readonly kind: 'chdb' | 'clickhouse';

@@ -1,0 +1,113 @@
+import type { FlowBatch } from '@flowmesh/flow-decoder';
+import { RAW_COLUMNS } from './schema';
+import { isBatchId } from './storage';
+
+/*
+ * ClickHouse's Native format (the engine's own columnar block), written from a FlowBatch's typed arrays:
+ *   VarUInt columns | VarUInt rows | per column: String name | String type | the column's values
+ * Fixed-width columns only (no strings, no nullables), so a column's values are its little-endian array.
+ * The same bytes are read by ClickHouse 18.16 (HTTP `FORMAT Native`) and 26.x (chDB `FROM INFILE … FORMAT
+ * Native`): one block per batch, which both insert atomically. Per row: ROW_BINARY_ROW_BYTES — the same
+ * values as RowBinary, stored column by column (copies of typed arrays instead of a per-field loop).
+ */
+
+// Fixed-width columns are copied as the typed arrays hold them: host order must be ClickHouse's (little-endian).
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the Native encoder needs a little-endian host');
+
+const BYTES_PER_VALUE: Record<string, number> = { DateTime: 4, 'FixedString(16)': 16, UInt8: 1, UInt16: 2, UInt32: 4, UInt64: 8 };
+const TWO_32 = 4294967296;
+
+function varUIntLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarUInt(out: Uint8Array, p: number, n: number): number {
+  while (n >= 0x80) {
+    out[p++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[p++] = n;
+  return p;
+}
+
+function writeString(out: Uint8Array, p: number, s: string): number {
+  p = writeVarUInt(out, p, s.length);
+  for (let i = 0; i < s.length; i++) out[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** Bytes of the per-column headers (names and types) plus the block header, for `rows` rows. */
+function headerBytes(rows: number): number {
+  let n = varUIntLength(RAW_COLUMNS.length) + varUIntLength(rows);
+  for (const c of RAW_COLUMNS) n += varUIntLength(c.name.length) + c.name.length + varUIntLength(c.type.length) + c.type.length;
+  return n;
+}
+
+/** Size in bytes of the Native block for `rows` rows. */
+export function nativeBlockBytes(rows: number): number {
+  let n = headerBytes(rows);
+  for (const c of RAW_COLUMNS) n += rows * BYTES_PER_VALUE[c.type];
+  return n;
+}
+
+type Column = Float64Array | Uint32Array | Uint16Array | Uint8Array;
+
+/**
+ * Encodes rows [0, batch.length) as one Native block, with `batchId` (16 lowercase hex digits) as the
+ * batch_id of every row. Times (ms doubles) become DateTime seconds clamped to [0, 2^32); counters and
+ * MACs (doubles) become UInt64, negatives and NaN as 0. Throws on an invalid batch id (a programming error).
+ */
+export function encodeNative(batch: FlowBatch, batchId: string): Buffer {
+  if (!isBatchId(batchId)) throw new Error(`invalid batch id ${JSON.stringify(String(batchId).slice(0, 40))}: want 16 lowercase hex digits`);
+  const n = batch.length;
+  const out = Buffer.allocUnsafe(nativeBlockBytes(n));
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let p = writeVarUInt(out, 0, RAW_COLUMNS.length);
+  p = writeVarUInt(out, p, n);
+  const cols = batch as unknown as Record<string, Column>;
+  for (const c of RAW_COLUMNS) {
+    p = writeString(out, p, c.name);
+    p = writeString(out, p, c.type);
+    if (c.name === 'batch_id') {
+      const hi = parseInt(batchId.slice(0, 8), 16);
+      const lo = parseInt(batchId.slice(8), 16);
+      for (let i = 0; i < n; i++, p += 8) {
+        view.setUint32(p, lo, true);
+        view.setUint32(p + 4, hi, true);
+      }
+      continue;
+    }
+    const src = cols[c.name];
+    if (c.type === 'DateTime') {
+      for (let i = 0; i < n; i++, p += 4) {
+        let s = Math.floor(src[i] / 1000);
+        if (!(s > 0)) s = 0;
+        else if (s > 0xffffffff) s = 0xffffffff;
+        view.setUint32(p, s, true);
+      }
+    } else if (c.type === 'UInt64') {
+      for (let i = 0; i < n; i++, p += 8) {
+        const v = src[i];
+        if (v > 0) {
+          view.setUint32(p, v % TWO_32, true);
+          view.setUint32(p + 4, Math.min(Math.floor(v / TWO_32), 0xffffffff), true);
+        } else {
+          view.setUint32(p, 0, true);
+          view.setUint32(p + 4, 0, true);
+        }
+      }
+    } else {
+      // Same width in the batch as in the table (host order is little-endian on every platform Node runs on).
+      const len = n * BYTES_PER_VALUE[c.type];
+      out.set(new Uint8Array(src.buffer, src.byteOffset, len), p);
+      p += len;
+    }
+  }
+  if (p !== out.length) throw new Error(`Native size mismatch: wrote ${p} of ${out.length} bytes`);
+  return out;
+}
