@@ -29,7 +29,7 @@ describe('CollectorConfig', () => {
     assert.equal(c.listeners.sflow.enabled, true);
     assert.equal(c.listeners.sflow.address, '0.0.0.0');
     assert.equal(c.redis.url, 'redis://127.0.0.1:6379');
-    assert.deepEqual([c.storage.engine, c.storage.batchRows, c.storage.batchMs, c.storage.memoryLimitBytes], ['chdb', 50000, 1000, 2 * 1024 ** 3]);
+    assert.deepEqual([c.storage.engine, c.storage.batchRows, c.storage.batchMs, c.storage.memoryLimitBytes], ['chdb', 200000, 1000, 2 * 1024 ** 3]);
     assert.equal(c.heartbeatMs, 2000);
     assert.equal(c.group, undefined);
   });

@@ -21,6 +21,12 @@ export class DecodeConfig {
   /** Datagrams are handed to a worker packed into one transferable buffer of about this size. */
   @IsInt() @Min(4096) @Max(16 * 1024 ** 2)
   packBytes: number = 256 * 1024;
+  /**
+   * A pack goes to its worker when full or when its first datagram has waited this long (0: at the end of
+   * every event-loop turn). One message per pack, so this sets the messages per second at low rates.
+   */
+  @IsInt() @Min(0) @Max(1000)
+  packDelayMs: number = 5;
   /** Bytes handed to one worker and not yet decoded; beyond it datagrams are dropped (reason backpressure). */
   @IsInt() @Min(64 * 1024)
   maxQueuedBytesPerWorker: number = 32 * 1024 ** 2;

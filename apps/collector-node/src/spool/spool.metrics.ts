@@ -55,7 +55,7 @@ export class SpoolMetrics {
     this.batchRows = new Histogram({
       name: 'flowmesh_collector_spool_batch_rows',
       help: 'Rows per batch appended',
-      buckets: [10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000, 250_000],
+      buckets: [10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000, 200_000, 500_000, 1_000_000],
       registers: r,
     });
     this.latency = new Histogram({

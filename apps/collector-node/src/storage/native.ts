@@ -57,6 +57,13 @@ export function nativeBlockBytes(rows: number): number {
 
 type Column = Float64Array | Uint32Array | Uint16Array | Uint8Array;
 
+let scratch = new Uint32Array(0);
+/** A reusable word array of at least `n` words (each thread has its own module instance). */
+function scratchWords(n: number): Uint32Array {
+  if (scratch.length < n) scratch = new Uint32Array(Math.max(n, 2 * scratch.length));
+  return scratch;
+}
+
 /**
  * Encodes rows [0, batch.length) as one Native block, with `batchId` (16 lowercase hex digits) as the
  * batch_id of every row. Times (ms doubles) become DateTime seconds clamped to [0, 2^32); counters and
@@ -66,7 +73,6 @@ export function encodeNative(batch: FlowBatch, batchId: string): Buffer {
   if (!isBatchId(batchId)) throw new Error(`invalid batch id ${JSON.stringify(String(batchId).slice(0, 40))}: want 16 lowercase hex digits`);
   const n = batch.length;
   const out = Buffer.allocUnsafe(nativeBlockBytes(n));
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let p = writeVarUInt(out, 0, RAW_COLUMNS.length);
   p = writeVarUInt(out, p, n);
   const cols = batch as unknown as Record<string, Column>;
@@ -76,31 +82,39 @@ export function encodeNative(batch: FlowBatch, batchId: string): Buffer {
     if (c.name === 'batch_id') {
       const hi = parseInt(batchId.slice(0, 8), 16);
       const lo = parseInt(batchId.slice(8), 16);
-      for (let i = 0; i < n; i++, p += 8) {
-        view.setUint32(p, lo, true);
-        view.setUint32(p + 4, hi, true);
+      const t = scratchWords(2 * n);
+      for (let j = 0; j < 2 * n; j += 2) {
+        t[j] = lo;
+        t[j + 1] = hi;
       }
+      out.set(new Uint8Array(t.buffer, 0, n * 8), p);
+      p += n * 8;
       continue;
     }
     const src = cols[c.name];
     if (c.type === 'DateTime') {
-      for (let i = 0; i < n; i++, p += 4) {
-        let s = Math.floor(src[i] / 1000);
-        if (!(s > 0)) s = 0;
-        else if (s > 0xffffffff) s = 0xffffffff;
-        view.setUint32(p, s, true);
+      // Converted into an aligned scratch array (typed-array stores, not DataView calls), then copied.
+      const t = scratchWords(n);
+      for (let i = 0; i < n; i++) {
+        const s = Math.floor(src[i] / 1000);
+        t[i] = s > 0 ? (s < 0xffffffff ? s : 0xffffffff) : 0;
       }
+      out.set(new Uint8Array(t.buffer, 0, n * 4), p);
+      p += n * 4;
     } else if (c.type === 'UInt64') {
-      for (let i = 0; i < n; i++, p += 8) {
+      const t = scratchWords(2 * n);
+      for (let i = 0, j = 0; i < n; i++, j += 2) {
         const v = src[i];
         if (v > 0) {
-          view.setUint32(p, v % TWO_32, true);
-          view.setUint32(p + 4, Math.min(Math.floor(v / TWO_32), 0xffffffff), true);
+          t[j] = v % TWO_32;
+          t[j + 1] = v < TWO_32 ? 0 : Math.min(Math.floor(v / TWO_32), 0xffffffff);
         } else {
-          view.setUint32(p, 0, true);
-          view.setUint32(p + 4, 0, true);
+          t[j] = 0;
+          t[j + 1] = 0;
         }
       }
+      out.set(new Uint8Array(t.buffer, 0, n * 8), p);
+      p += n * 8;
     } else {
       // Same width in the batch as in the table (host order is little-endian on every platform Node runs on).
       const len = n * BYTES_PER_VALUE[c.type];

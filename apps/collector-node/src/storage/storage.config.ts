@@ -41,7 +41,7 @@ export class StorageConfig {
    * max_insert_block_size = 1048576, for the insert to be atomic)
    */
   @IsInt() @Min(1) @Max(1_000_000)
-  batchRows: number = 50_000;
+  batchRows: number = 200_000;
   /** ...or when its oldest row is this old. */
   @IsInt() @Min(10) @Max(60_000)
   batchMs: number = 1000;
