@@ -101,6 +101,28 @@ describe('federated query API (real nodes and master)', () => {
     }
   });
 
+  test('top talkers from the hourly address rollups equal the raw table\'s answer (and one store)', async () => {
+    // Whole hours read flows_src_1h / flows_dst_1h (a half hour at an edge: raw); `bytes >= 0` (true for every flow) forces the raw table.
+    const hourAligned = { from: new Date(T0 * 1000).toISOString(), to: new Date((T0 + HOURS * 3600) * 1000).toISOString() };
+    for (const [q, raw] of [
+      [{ groupBy: ['src_addr'], top: 10 }, 'bytes >= 0'],
+      [{ filter: 'dst net 192.168.0.0/24 and exporter 10.0.0.1', groupBy: ['dst_addr'], top: 5, orderBy: 'flows' }, 'dst net 192.168.0.0/24 and exporter 10.0.0.1 and bytes >= 0'],
+      [{ filter: 'src net 10.0.0.0/16', groupBy: ['src_addr', 'exporter_addr'], top: 8, from: new Date((T0 + 1800) * 1000).toISOString() }, 'src net 10.0.0.0/16 and bytes >= 0'],
+    ] as const) {
+      const talkers = { ...hourAligned, ...q };
+      const a = await fed(talkers);
+      assert.equal(a.status, 200, a.text);
+      const viaRaw = await fed({ ...talkers, filter: raw });
+      const tables = (x: Answer) => (x.plan as { segments: Array<{ table: string }> }).segments.map((seg) => seg.table);
+      assert.ok(tables(a.json()).includes(q.groupBy[0] === 'src_addr' ? 'flows_src_1h' : 'flows_dst_1h'), JSON.stringify(a.json().plan));
+      assert.deepEqual([...new Set(tables(viaRaw.json()))], ['flows']);
+      assert.deepEqual(strip(a.json()).rows, strip(viaRaw.json()).rows, JSON.stringify(q));
+      assert.deepEqual(strip(a.json()).totals, strip(viaRaw.json()).totals, JSON.stringify(q));
+      assert.deepEqual(strip(a.json()), strip((await ref(talkers)).json()));
+      assert.equal((a.json().rows as unknown[]).length, q.top);
+    }
+  });
+
   test('time series (rollups and raw) equal one store; every bucket present', async () => {
     for (const q of [{ mode: 'series', interval: '5m', groupBy: ['protocol'], top: 2 }, { mode: 'series', interval: '10m', filter: 'dst port 443', groupBy: [] }]) {
       const a = (await fed(q)).json();

@@ -7,6 +7,8 @@ export function retentionTargets(r: RetentionConfig): { table: string; column: s
     { table: 'flows', column: 'time_received', days: r.rawDays },
     { table: 'flows_1m', column: 'ts', days: r.minuteDays },
     { table: 'flows_1h', column: 'ts', days: r.hourDays },
+    { table: 'flows_src_1h', column: 'ts', days: r.hourDays },
+    { table: 'flows_dst_1h', column: 'ts', days: r.hourDays },
   ];
 }
 

@@ -77,6 +77,29 @@ export const ROLLUPS: readonly RollupDef[] = [
   { table: 'flows_1h', bucket: 'toStartOfHour', orderPrefix: 'toStartOfDay(ts)', partitionBy: 'toYYYYMM(ts)' },
 ];
 
+/**
+ * Address rollups ("top talkers"): per hour, per source (or destination) address and exporter, the same
+ * sums as flows_1h. A top-N by address over a long range reads these instead of every raw flow; the
+ * planner uses them when the query groups and filters only on that address and the exporter.
+ */
+export interface AddressRollupDef {
+  table: 'flows_src_1h' | 'flows_dst_1h';
+  address: 'src_addr' | 'dst_addr';
+}
+export const ADDRESS_ROLLUPS: readonly AddressRollupDef[] = [
+  { table: 'flows_src_1h', address: 'src_addr' },
+  { table: 'flows_dst_1h', address: 'dst_addr' },
+];
+
+const ROLLUP_SUM_COLUMNS: ColumnDef[] = [
+  ...ROLLUP_STORED_SUMS.map((name) => ({ name, type: 'UInt64' })),
+  { name: 'bytes', type: 'UInt64 ALIAS sum_bytes' },
+  { name: 'packets', type: 'UInt64 ALIAS sum_packets' },
+];
+const ROLLUP_SUMS_SELECT =
+  'sum(bytes) AS sum_bytes, sum(packets) AS sum_packets, count() AS flows, ' +
+  'sum(bytes * greatest(sampling_rate, 1)) AS bytes_scaled, sum(packets * greatest(sampling_rate, 1)) AS packets_scaled';
+
 /** What the connected server can do, from `SELECT version()`. */
 export interface ServerFeatures {
   version: string;
@@ -121,9 +144,7 @@ function rollupColumns(): ColumnDef[] {
   return [
     { name: 'ts', type: 'DateTime' },
     ...ROLLUP_DIMENSIONS.map((name) => ({ name, type: byName.get(name) as string })),
-    ...ROLLUP_STORED_SUMS.map((name) => ({ name, type: 'UInt64' })),
-    { name: 'bytes', type: 'UInt64 ALIAS sum_bytes' },
-    { name: 'packets', type: 'UInt64 ALIAS sum_packets' },
+    ...ROLLUP_SUM_COLUMNS,
   ];
 }
 
@@ -146,9 +167,43 @@ export function rollupViewDdl(db: string, r: RollupDef): string {
   const dims = ROLLUP_DIMENSIONS.join(', ');
   return (
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${r.table}_mv TO ${db}.${r.table} AS SELECT ` +
-    `${r.bucket}(time_received) AS ts, ${dims}, sum(bytes) AS sum_bytes, sum(packets) AS sum_packets, count() AS flows, ` +
-    'sum(bytes * greatest(sampling_rate, 1)) AS bytes_scaled, sum(packets * greatest(sampling_rate, 1)) AS packets_scaled ' +
-    `FROM ${db}.flows GROUP BY ts, ${dims}`
+    `${r.bucket}(time_received) AS ts, ${dims}, ${ROLLUP_SUMS_SELECT} FROM ${db}.flows GROUP BY ts, ${dims}`
+  );
+}
+
+/** An address rollup's table: SummingMergeTree keyed by (day, hour, exporter, address), partitioned by month. */
+export function addressRollupTableDdl(db: string, r: AddressRollupDef, f: ServerFeatures): string {
+  const cols: ColumnDef[] = [
+    { name: 'ts', type: 'DateTime' },
+    { name: 'exporter_addr', type: 'FixedString(16)' },
+    { name: r.address, type: 'FixedString(16)' },
+    ...ROLLUP_SUM_COLUMNS,
+  ];
+  return (
+    `CREATE TABLE IF NOT EXISTS ${db}.${r.table} (\n${cols.map((c) => `  ${column(c, f)}`).join(',\n')}\n)` +
+    ` ENGINE = SummingMergeTree((${ROLLUP_STORED_SUMS.join(', ')})) PARTITION BY toYYYYMM(ts)` +
+    ` ORDER BY (toStartOfDay(ts), ts, exporter_addr, ${r.address})${settings(f)}`
+  );
+}
+
+/**
+ * Fills an address rollup from the flows stored before its view existed (a node upgraded with data).
+ * Migrations run before the node ingests, so no row can be counted by both the view and this; the
+ * emptiness guard keeps a re-run (a crash before the version was recorded) from adding the rows twice.
+ */
+export function addressRollupBackfill(db: string, r: AddressRollupDef): string {
+  return (
+    `INSERT INTO ${db}.${r.table} (ts, exporter_addr, ${r.address}, ${ROLLUP_STORED_SUMS.join(', ')}) ` +
+    `SELECT toStartOfHour(time_received) AS ts, exporter_addr, ${r.address}, ${ROLLUP_SUMS_SELECT} FROM ${db}.flows ` +
+    `WHERE (SELECT count() FROM ${db}.${r.table}) = 0 GROUP BY ts, exporter_addr, ${r.address}`
+  );
+}
+
+/** The view feeding an address rollup, from the raw table (as the other rollups). */
+export function addressRollupViewDdl(db: string, r: AddressRollupDef): string {
+  return (
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${r.table}_mv TO ${db}.${r.table} AS SELECT ` +
+    `toStartOfHour(time_received) AS ts, exporter_addr, ${r.address}, ${ROLLUP_SUMS_SELECT} FROM ${db}.flows GROUP BY ts, exporter_addr, ${r.address}`
   );
 }
 
@@ -177,11 +232,16 @@ export function migrations(db: string, f: ServerFeatures): Migration[] {
       description: 'batch_id skip index (committed() reads a few granules, not the column)',
       statements: f.skipIndexes ? [`ALTER TABLE ${db}.flows ADD INDEX IF NOT EXISTS batch_id_idx batch_id TYPE minmax GRANULARITY 1`] : [],
     },
+    {
+      version: 6,
+      description: 'hourly address rollups (top talkers by source and by destination)',
+      statements: ADDRESS_ROLLUPS.flatMap((r) => [addressRollupTableDdl(db, r, f), addressRollupViewDdl(db, r), addressRollupBackfill(db, r)]),
+    },
   ];
 }
 
 /** The latest schema version this build knows. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** What a store must offer the migration runner (chDB and a ClickHouse server alike). */
 export interface SqlRunner {

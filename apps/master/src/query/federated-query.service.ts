@@ -22,7 +22,7 @@ export const FILTER_RESOLVER = Symbol('FILTER_RESOLVER');
 
 /** Defaults for limits not (yet) in the master's config. */
 export const QUERY_LIMIT_DEFAULTS = { maxRows: 1_000_000, maxMemoryBytes: 2 * 1024 ** 3, maxExportRows: 10_000_000 };
-const ROLLUPS: readonly QueryTable[] = ['flows_1m', 'flows_1h'];
+const ROLLUPS: readonly QueryTable[] = ['flows_1m', 'flows_1h', 'flows_src_1h', 'flows_dst_1h'];
 
 export type Metrics = Record<string, number>;
 export interface GroupRow {

@@ -8,7 +8,7 @@ import { formatFilter } from './filter-format';
 
 const H = 3_600_000;
 const T = Date.parse('2024-05-01T00:00:00Z');
-const ALL = ['flows_1m', 'flows_1h'] as const;
+const ALL = ['flows_1m', 'flows_1h', 'flows_src_1h', 'flows_dst_1h'] as const;
 const LIMITS = { timeoutMs: 5000, maxRows: 1000, maxMemoryBytes: 1 << 30 };
 const plan = (o: Partial<Parameters<typeof planQuery>[0]>) => planQuery({ fromMs: T, toMs: T + 2 * H, groupBy: [], filterFields: [], distinct: [], rollups: ALL, ...o });
 
@@ -30,11 +30,44 @@ describe('planQuery', () => {
   });
 
   test('addresses, ports, bytes filters and distinct counts need the raw table, and say why', () => {
-    for (const o of [{ groupBy: ['src_addr'] }, { filterFields: ['dst_port'] }, { filterFields: ['bytes'] }, { distinct: ['dst_addr'] }, { filterFields: ['tcp_flags'] }]) {
+    for (const o of [{ groupBy: ['src_port'] }, { filterFields: ['dst_port'] }, { filterFields: ['bytes'] }, { distinct: ['dst_addr'] }, { filterFields: ['tcp_flags'] }, { groupBy: ['next_hop'] }]) {
       const p = plan(o);
       assert.deepEqual(p.segments.map((s) => s.table), ['flows'], JSON.stringify(o));
       assert.match(p.reason, /^raw: .* not in the rollups$/);
     }
+  });
+
+  test('top talkers: grouped and filtered on one address (and the exporter) read its hourly address rollup, edges from raw', () => {
+    const from = T + 90_500;
+    const to = T + 2 * H + 150_000;
+    assert.deepEqual(plan({ fromMs: from, toMs: to, groupBy: ['src_addr'], filterFields: ['exporter_addr'] }).segments, [
+      { table: 'flows', from: T / 1000 + 91, to: T / 1000 + 3600 },
+      { table: 'flows_src_1h', from: T / 1000 + 3600, to: T / 1000 + 7200 },
+      { table: 'flows', from: T / 1000 + 7200, to: T / 1000 + 7350 },
+    ]);
+    assert.deepEqual(plan({ groupBy: ['dst_addr', 'exporter_addr'], filterFields: ['dst_addr'] }).segments.map((s) => s.table), ['flows_dst_1h']);
+    assert.deepEqual(plan({ groupBy: ['src_addr'], intervalS: 3600 }).segments.map((s) => s.table), ['flows_src_1h']);
+    // Anything else the address rollup does not hold, and it is raw:
+    for (const o of [
+      { groupBy: ['src_addr'], filterFields: ['dst_port'] },
+      { groupBy: ['src_addr', 'dst_addr'] },
+      { groupBy: ['src_addr'], filterFields: ['dst_addr'] },
+      { groupBy: ['src_addr'], distinct: ['dst_addr'] },
+      { groupBy: ['src_addr'], intervalS: 300 },
+      { groupBy: ['src_addr'], filterFields: ['protocol'] },
+      { groupBy: ['src_addr'], rollups: ['flows_1m', 'flows_1h'] as const },
+    ]) {
+      assert.deepEqual(plan(o).segments.map((s) => s.table), ['flows'], JSON.stringify(o));
+    }
+  });
+
+  test('an address rollup segment sums its pre-scaled columns; it refuses fields it does not hold', () => {
+    const r: NodeQueryRequest = {
+      mode: 'aggregate', from: T, to: T + H, filter: '', groupBy: ['src_addr'], distinct: [], segments: [{ table: 'flows_src_1h', from: 0, to: 3600 }], limits: LIMITS,
+    };
+    assert.match(buildPartialSql(r, parseFilter('src net 10.0.0.0/8 and exporter 192.0.2.1')), /src_addr AS k0, bytes_scaled AS b_, packets_scaled AS p_, flows AS f_ FROM flowmesh\.flows_src_1h WHERE ts >= /);
+    assert.throws(() => buildPartialSql(r, parseFilter('dst port 443')), /flows_src_1h cannot answer this query/);
+    assert.throws(() => buildPartialSql({ ...r, groupBy: ['dst_addr'] }, parseFilter('')), /flows_src_1h cannot answer this query/);
   });
 
   test('a series interval must be a multiple of the rollup step', () => {

@@ -37,9 +37,32 @@ export const ROLLUP_FIELDS: ReadonlySet<string> = new Set([
   'exporter_addr', 'flow_type', 'ip_version', 'protocol', 'in_if', 'out_if', 'src_as', 'dst_as', 'tos', 'direction',
 ]);
 
-export const QUERY_TABLES = ['flows', 'flows_1m', 'flows_1h'] as const;
+export const QUERY_TABLES = ['flows', 'flows_1m', 'flows_1h', 'flows_src_1h', 'flows_dst_1h'] as const;
 export type QueryTable = (typeof QUERY_TABLES)[number];
-const TABLE_STEP: Record<QueryTable, number> = { flows: 1, flows_1m: 60, flows_1h: 3600 };
+const TABLE_STEP: Record<QueryTable, number> = { flows: 1, flows_1m: 60, flows_1h: 3600, flows_src_1h: 3600, flows_dst_1h: 3600 };
+
+/**
+ * The hourly address rollups ("top talkers"): per hour, exporter and source (or destination) address.
+ * They answer a query that groups and filters on that one address and the exporter only.
+ */
+export const ADDRESS_ROLLUP_TABLES: Readonly<Record<'src_addr' | 'dst_addr', QueryTable>> = { src_addr: 'flows_src_1h', dst_addr: 'flows_dst_1h' };
+
+/** The fields each rollup table can group, filter and sum by (the raw table: every field). */
+function tableFields(t: QueryTable): ReadonlySet<string> | undefined {
+  switch (t) {
+    case 'flows_1m':
+    case 'flows_1h':
+      return ROLLUP_FIELDS;
+    case 'flows_src_1h':
+      return SRC_ROLLUP_FIELDS;
+    case 'flows_dst_1h':
+      return DST_ROLLUP_FIELDS;
+    default:
+      return undefined;
+  }
+}
+const SRC_ROLLUP_FIELDS: ReadonlySet<string> = new Set(['src_addr', 'exporter_addr']);
+const DST_ROLLUP_FIELDS: ReadonlySet<string> = new Set(['dst_addr', 'exporter_addr']);
 
 /** One piece of the time range, read from one table: [from, to) in epoch seconds. */
 export interface QuerySegment {
@@ -77,8 +100,14 @@ export interface QueryPlan {
 export function planQuery(i: PlanInput): QueryPlan {
   const from = Math.ceil(i.fromMs / 1000);
   const to = Math.max(from, Math.ceil(i.toMs / 1000));
-  const needs = [...i.groupBy, ...i.filterFields, ...i.distinct].filter((f) => !ROLLUP_FIELDS.has(f));
+  const fields = [...i.groupBy, ...i.filterFields, ...i.distinct];
+  const needs = fields.filter((f) => !ROLLUP_FIELDS.has(f));
   if (needs.length > 0) {
+    const talkers = addressRollupFor(i, fields);
+    if (talkers) {
+      const segments = cut(from, to, [talkers]);
+      return { segments, reason: `tables: ${[...new Set(segments.map((s) => s.table))].join(', ') || 'none'}` };
+    }
     return { segments: [{ table: 'flows', from, to }], reason: `raw: ${[...new Set(needs)].sort().join(', ')} not in the rollups` };
   }
   const usable = (['flows_1h', 'flows_1m'] as const).filter(
@@ -88,6 +117,16 @@ export function planQuery(i: PlanInput): QueryPlan {
   const tables = [...new Set(segments.map((s) => s.table))];
   const reason = usable.length === 0 ? (i.rollups.length === 0 ? 'raw: no rollups in the store' : 'raw: interval is not a multiple of a rollup step') : `tables: ${tables.join(', ') || 'none'}`;
   return { segments, reason };
+}
+
+/** The address rollup that holds every field of the query, if any (no distinct counts; hourly series only). */
+function addressRollupFor(i: PlanInput, fields: readonly string[]): QueryTable | undefined {
+  if (i.distinct.length > 0 || (i.intervalS !== undefined && i.intervalS % 3600 !== 0)) return undefined;
+  for (const t of Object.values(ADDRESS_ROLLUP_TABLES)) {
+    const have = tableFields(t)!;
+    if (i.rollups.includes(t) && fields.every((f) => have.has(f))) return t;
+  }
+  return undefined;
 }
 
 function cut(from: number, to: number, usable: readonly QueryTable[]): QuerySegment[] {
@@ -231,7 +270,8 @@ export function buildPartialSql(r: NodeQueryRequest, filter: FilterNode, o: SqlN
   const parts = r.segments.map((s) => {
     const raw = s.table === 'flows';
     const time = raw ? 'time_received' : 'ts';
-    if (!raw && (distinct.length || filterFields(filter).some((f) => !ROLLUP_FIELDS.has(f)) || dims.some((d) => !ROLLUP_FIELDS.has(d)))) {
+    const has = tableFields(s.table);
+    if (has && (distinct.length || filterFields(filter).some((f) => !has.has(f)) || dims.some((d) => !has.has(d)))) {
       throw new Error(`${s.table} cannot answer this query`);
     }
     const cols = [
