@@ -2,9 +2,10 @@
  * Federated query benchmark: N flows spread over 3 collector nodes (real node processes, each with its
  * own chDB), plus a 4th node `ref` holding all N flows (the one-store reference), one master, one Redis.
  * Rows are generated straight into each node's chDB (INSERT … SELECT FROM numbers(), deterministic
- * expressions; the rollup views fire as on ingest) while the node is stopped. Then the same three
- * queries run through the master's /api/v2/query against nodes n1..n3 and against `ref`, interleaved:
- *   top-10 talkers (src_addr by bytes), a 5-minute time series (by protocol), a filtered flow listing (first page).
+ * expressions; the rollup views fire as on ingest) while the node is stopped. Then the same queries run
+ * through the master's /api/v2/query against nodes n1..n3 and against `ref`, interleaved: top-10 talkers
+ * (src_addr by bytes; the data's whole hours, and '-24h' with an unaligned edge), a 5-minute time series
+ * (by protocol), a filtered flow listing's first page (newest first, the default; and by bytes).
  *
  *   node dist/benchmarks/query/query.bench.js [--flows 100000000] [--runs 15] [--hours 24]
  */
@@ -120,9 +121,14 @@ async function main(): Promise<void> {
 
     const from = new Date(T0 * 1000).toISOString();
     const to = new Date((T0 + hours * 3600) * 1000).toISOString();
+    // Like '-24h' an hour after the data ends, but fixed, so both sides read the same flows: ~1 h of raw at the edges.
+    const unalignedFrom = new Date((T0 + 1234) * 1000).toISOString();
+    const unalignedTo = new Date((T0 + hours * 3600 - 2345) * 1000).toISOString();
     const queries: Record<string, Record<string, unknown>> = {
       'top-10 talkers (src_addr by bytes)': { from, to, mode: 'aggregate', groupBy: ['src_addr'], top: 10, orderBy: 'bytes' },
+      'top-10 talkers, unaligned range (edge hours from raw)': { from: unalignedFrom, to: unalignedTo, mode: 'aggregate', groupBy: ['src_addr'], top: 10, orderBy: 'bytes' },
       'time series 5m by protocol (top 5)': { from, to, mode: 'series', groupBy: ['protocol'], interval: '5m', top: 5 },
+      "flow listing 'src net 10.0.0.0/16 and dst port 443', first 100, newest first (the default order)": { from, to, mode: 'flows', filter: 'src net 10.0.0.0/16 and dst port 443', limit: 100 },
       "flow listing 'src net 10.0.0.0/16 and dst port 443', first 100 by bytes": { from, to, mode: 'flows', filter: 'src net 10.0.0.0/16 and dst port 443', sort: 'bytes', order: 'desc', limit: 100 },
     };
     const results: Array<Record<string, unknown>> = [];
@@ -136,7 +142,10 @@ async function main(): Promise<void> {
           const ms = performance.now() - t;
           if (res.status !== 200 || res.body.partial) throw new Error(`${name} (${which}): HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
           if (i > 0) lat[which].push(ms); // the first run warms caches
-          if (process.argv.includes('--verbose')) process.stderr.write(`${name} ${which} ${ms.toFixed(0)} ms\n`);
+          if (process.argv.includes('--verbose')) {
+            const per = (res.body.nodes as Array<{ id: string; elapsedMs?: number }>).map((n) => `${n.id} ${Math.round(n.elapsedMs ?? -1)}`).join(', ');
+            process.stderr.write(`${name} ${which} ${ms.toFixed(0)} ms (nodes: ${per})\n`);
+          }
           const { nodes: _n, elapsedMs: _e, ...rest } = res.body;
           const body = rest as Record<string, unknown>;
           if (Array.isArray(body.flows)) body.flows = (body.flows as Array<Record<string, unknown>>).map(({ node: _x, ...f }) => f);
