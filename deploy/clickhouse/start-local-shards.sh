@@ -47,7 +47,7 @@ XML
 <yandex>
   <profiles>
     <default><max_memory_usage>4000000000</max_memory_usage></default>
-    <reader><readonly>1</readonly></reader>
+    <reader><readonly>2</readonly></reader>
   </profiles>
   <users>
     <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>

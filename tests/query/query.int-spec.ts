@@ -116,6 +116,7 @@ describe('federated query API (real nodes and master)', () => {
       const tables = (x: Answer) => (x.plan as { segments: Array<{ table: string }> }).segments.map((seg) => seg.table);
       assert.ok(tables(a.json()).includes(q.groupBy[0] === 'src_addr' ? 'flows_src_1h' : 'flows_dst_1h'), JSON.stringify(a.json().plan));
       assert.deepEqual([...new Set(tables(viaRaw.json()))], ['flows']);
+      for (const n of a.json().nodes as unknown as Array<{ tables: string[] }>) assert.ok(n.tables.includes(tables(a.json()).find((t) => t !== 'flows')!), 'each node read the address rollup');
       assert.deepEqual(strip(a.json()).rows, strip(viaRaw.json()).rows, JSON.stringify(q));
       assert.deepEqual(strip(a.json()).totals, strip(viaRaw.json()).totals, JSON.stringify(q));
       assert.deepEqual(strip(a.json()), strip((await ref(talkers)).json()));

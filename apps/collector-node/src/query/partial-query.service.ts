@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   buildListingSql, buildPartialSql, cellKind, FilterNode, FilterSyntaxError, listingColumns, NodeQueryRequest, parseFilter,
-  partialColumns, QuerySegment, QueryTable,
+  partialColumns, QuerySegment, QueryTable, skipShownRows,
 } from '@flowmesh/flow-query';
 import { FLOW_STORE, FlowStore } from '../storage/storage';
 import { PartialQueryDto, PartialQueryResponse } from './partial-query.dto';
@@ -61,7 +61,7 @@ export class PartialQueryService {
       const result = await this.store.select(sql);
       const kinds = columns.map((c) => (c === 's_' && q.sort ? cellKind(q.sort.field) : cellKind(c)));
       let rows = result.rows.map((cells) => cells.map((c, i) => (kinds[i] === 'num' ? Number(c) : c)));
-      if (q.mode === 'flows' && q.after && q.after.inclusive && q.after.skip > 0) rows = skipEqual(rows, q.after.values, q.after.skip);
+      if (q.mode === 'flows' && q.after && q.after.inclusive && q.after.skip > 0) rows = skipShownRows(rows, q.after.values, q.after.skip);
       if (q.mode === 'flows' && q.limit !== undefined) rows = rows.slice(0, q.limit);
       return {
         node: this.nodeId,
@@ -86,12 +86,4 @@ export class PartialQueryService {
     const names = this.tables.names;
     return segments.map((s) => (names.has(s.table) ? s : { ...s, table: 'flows' as QueryTable }));
   }
-}
-
-/** Drops up to `skip` leading rows whose order key equals `values` (flows already shown on an earlier page). */
-function skipEqual(rows: Array<Array<number | string>>, values: Array<number | string>, skip: number): Array<Array<number | string>> {
-  const norm = (v: number | string) => (typeof v === 'string' ? v.toUpperCase() : v);
-  let n = 0;
-  while (n < rows.length && n < skip && values.every((v, i) => norm(rows[n][i]) === norm(v))) n++;
-  return rows.slice(n);
 }

@@ -326,13 +326,14 @@ describe('two 18.16 shards: one node per shard, Distributed reads (deploy/clickh
       .split(';')
       .map((q) => q.trim())
       .filter(Boolean);
-    assert.equal(ddl.length, 3);
+    assert.equal(ddl.length, 5);
     for (const q of ddl) await shards[0].query(q);
     const r = await shards[0].query(
       'SELECT (SELECT count() FROM flowmesh.flows_all), (SELECT sum(flows) FROM flowmesh.flows_1m_all), (SELECT sum(flows) FROM flowmesh.flows_1h_all), ' +
-        '(SELECT count() FROM flowmesh.flows), (SELECT sum(bytes) FROM flowmesh.flows_all) = (SELECT sum(bytes) FROM flowmesh.flows_1h_all)',
+        '(SELECT count() FROM flowmesh.flows), (SELECT sum(bytes) FROM flowmesh.flows_all) = (SELECT sum(bytes) FROM flowmesh.flows_1h_all), ' +
+        '(SELECT sum(flows) FROM flowmesh.flows_src_1h_all), (SELECT sum(flows) FROM flowmesh.flows_dst_1h_all)',
       'reader',
     );
-    assert.equal(r.trim(), '42\t42\t42\t12\t1');
+    assert.equal(r.trim(), '42\t42\t42\t12\t1\t42\t42');
   });
 });

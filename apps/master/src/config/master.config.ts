@@ -15,6 +15,32 @@ export class RedisConfig {
   url: string = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 }
 
+/**
+ * A ClickHouse server cluster to answer federated queries from (nodes with storage.engine=clickhouse,
+ * one shard each; deploy/clickhouse/cluster.sql creates the Distributed tables). Off while url is empty:
+ * the master then federates over the collector nodes' own stores.
+ */
+export class ClusterQueryConfig {
+  /** http(s)://host:port of any server of the cluster (the one holding the Distributed tables); '' = off. */
+  @IsString() @Matches(/^(https?:\/\/[^\s/?#]+(\/[^\s?#]*)?)?$/, { message: 'url must be empty or http://host:port or https://host:port' })
+  url: string = '';
+  /** The cluster's name in the servers' remote_servers (named by the Distributed tables). */
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'name must be an identifier' })
+  name: string = 'flowmesh_cluster';
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'database must be an identifier' })
+  database: string = 'flowmesh';
+  /** Distributed table = local table name + this ('flows_all', 'flows_1m_all', …). */
+  @Matches(/^[A-Za-z0-9_]{1,32}$/, { message: 'tableSuffix must be 1-32 letters, digits or _' })
+  tableSuffix: string = '_all';
+  /** A read-only user (profile readonly=2: no writes or DDL, per-query limits allowed). */
+  @IsString()
+  username: string = 'default';
+  @IsString()
+  password: string = '';
+  @IsInt() @Min(1000) @Max(600_000)
+  requestTimeoutMs: number = 60_000;
+}
+
 export class QueryConfig {
   /** Per-node deadline for a federated query's aggregate call. */
   @IsInt() @Min(100) @Max(600_000)
@@ -24,6 +50,8 @@ export class QueryConfig {
   /** Queries running at once; more are refused with 429. */
   @IsInt() @Min(1) @Max(1024)
   maxConcurrency: number = 8;
+  @ValidateNested() @Type(() => ClusterQueryConfig)
+  cluster: ClusterQueryConfig = new ClusterQueryConfig();
 }
 
 /** An API bearer token: only its SHA-256 is configured (`printf %s "$TOKEN" | sha256sum`). */

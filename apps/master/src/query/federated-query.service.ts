@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, Optional } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   cellKind, distinctFieldOf, DISTINCT_FIELDS, DistinctField, expandReferences, FilterNode, FilterSyntaxError, formatAddress, formatFilter,
   listingColumns, NodeQueryRequest, parseFilter, partialColumns, planQuery, plannerFilterFields, QUERY_INTERVALS, QueryPlan, QueryTable,
@@ -8,6 +8,7 @@ import { Logger } from '@flowmesh/common';
 import { NodeView } from '@flowmesh/config-sync';
 import { MasterConfig } from '../config/master.config';
 import { RegistryService } from '../registry/registry.service';
+import { ClusterQuerySource } from './cluster-source';
 import { MergeEngine } from './merge-engine.component';
 import { buildAggregateMergeSql, buildListingMergeSql, buildSeriesMergeSql, mergeSettings } from './merge-v2-sql';
 import { fetchPartial, PartialOutcome } from './partial-client';
@@ -96,9 +97,11 @@ function displayValue(column: string, v: unknown): string | number {
  * and name every node that did not contribute.
  */
 @Injectable()
-export class FederatedQueryService {
+export class FederatedQueryService implements OnModuleDestroy {
   private running = 0;
   private readonly log = new Logger('master.query.v2');
+  /** Set (query.cluster.url): answers come from a ClickHouse cluster's Distributed tables, not the nodes. */
+  private readonly cluster: ClusterQuerySource;
 
   constructor(
     private readonly config: MasterConfig,
@@ -106,7 +109,13 @@ export class FederatedQueryService {
     private readonly engine: MergeEngine,
     private readonly metrics: QueryMetrics,
     @Optional() @Inject(FILTER_RESOLVER) private readonly resolver?: FilterResolverHook,
-  ) {}
+  ) {
+    this.cluster = new ClusterQuerySource(config.query.cluster);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.cluster.close();
+  }
 
   private limits() {
     const q = this.config.query as unknown as Record<string, number>;
@@ -151,6 +160,9 @@ export class FederatedQueryService {
       from = cursor.f;
       to = cursor.t;
     }
+    if (this.cluster.enabled && req.nodes) {
+      throw new BadRequestException([`nodes: this master answers from the ClickHouse cluster ${this.config.query.cluster.name} (query.cluster.url), whose shards cannot be chosen`]);
+    }
     if (from >= to) throw new BadRequestException([`from: must be before to (from ${new Date(from).toISOString()}, to ${new Date(to).toISOString()})`]);
     const distinct = [...new Set(req.metrics.concat(req.orderBy).map(distinctFieldOf).filter((d): d is DistinctField => !!d))].filter((d) => DISTINCT_FIELDS.includes(d));
     const intervalS = req.mode === 'series' ? QUERY_INTERVALS[req.interval] : undefined;
@@ -184,10 +196,18 @@ export class FederatedQueryService {
         ...(req.mode === 'flows' ? { sort: { field: req.sort, desc: req.order === 'desc' }, limit: req.limit } : {}),
         limits: { timeoutMs: lim.timeoutMs, maxRows: lim.maxRows, maxMemoryBytes: lim.maxMemoryBytes },
       };
-      const registered = await this.registry.list(now);
-      const outcomes = await this.askNodes(registered, req.nodes, (id) => (cursor ? { ...base, after: afterFor(cursor, id) } : base), lim.timeoutMs);
+      const ask = (id: string) => (cursor ? { ...base, after: afterFor(cursor, id) } : base);
+      const outcomes = this.cluster.enabled
+        ? await this.cluster.ask(ask(this.cluster.id), filter, lim.timeoutMs)
+        : await this.askNodes(await this.registry.list(now), req.nodes, ask, lim.timeoutMs);
       for (const o of outcomes) this.metrics.nodeResults.inc({ status: o.status });
-      const nodes: NodeQueryResultDto[] = outcomes.map((o) => ({ id: o.id, status: o.status, ...(o.error ? { error: o.error } : {}), elapsedMs: o.elapsedMs }));
+      const nodes: NodeQueryResultDto[] = outcomes.map((o) => ({
+        id: o.id,
+        status: o.status,
+        ...(o.error ? { error: o.error } : {}),
+        elapsedMs: o.elapsedMs,
+        ...(o.result?.tables ? { tables: o.result.tables } : {}),
+      }));
       const partial = outcomes.some((o) => o.status !== 'ok');
       if (partial) this.log.warn('partial query result', { missing: nodes.filter((n) => n.status !== 'ok') });
       const answered = outcomes.filter((o) => o.status === 'ok' && o.result);

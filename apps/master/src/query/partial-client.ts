@@ -1,4 +1,4 @@
-import { cellKind, listingColumns, NodeQueryRequest, partialColumns } from '@flowmesh/flow-query';
+import { cellKind, listingColumns, NodeQueryRequest, partialColumns, QUERY_TABLES } from '@flowmesh/flow-query';
 import { callNode, NodeCallOutcome } from './node-call';
 
 /** A node's answer to POST /internal/v2/query. */
@@ -23,6 +23,7 @@ export function partialProblem(body: unknown, id: string, req: NodeQueryRequest)
   const expected = req.mode === 'flows' ? listingColumns() : partialColumns(req);
   if (!Array.isArray(b.columns) || b.columns.join(',') !== expected.join(',')) return `columns are not ${expected.join(',')}`;
   if (!Array.isArray(b.rows)) return 'rows is not an array';
+  if (b.tables !== undefined && !(Array.isArray(b.tables) && b.tables.every((t) => (QUERY_TABLES as readonly unknown[]).includes(t)))) return 'tables is not a list of flow tables';
   const kinds = expected.map((c) => (c === 's_' && req.sort ? cellKind(req.sort.field) : cellKind(c)));
   const rows = b.rows as unknown[];
   if (req.mode === 'flows' && req.limit !== undefined && rows.length > req.limit) return `more than ${req.limit} rows`;

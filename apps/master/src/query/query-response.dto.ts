@@ -17,6 +17,8 @@ export interface NodeQueryResultDto {
   status: NodeQueryStatus;
   error?: string;
   elapsedMs: number;
+  /** The tables it read (v2; a rollup a node lacks is read from its raw table). */
+  tables?: string[];
 }
 
 /** Answer of POST /api/v1/query. `partial` is true whenever a selected node did not contribute (it is then listed with its status). */

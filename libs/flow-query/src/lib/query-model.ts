@@ -238,12 +238,16 @@ function outExpr(column: string): string {
 export interface SqlNames {
   /** Database of the flow tables (default 'flowmesh'). */
   database?: string;
+  /** Appended to every table name: '_all' reads a cluster's Distributed tables (deploy/clickhouse/cluster.sql). */
+  tableSuffix?: string;
 }
 const DB_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SUFFIX = /^[A-Za-z0-9_]{0,32}$/;
 function table(t: QueryTable, o: SqlNames): string {
   const db = o.database ?? 'flowmesh';
-  if (!DB_NAME.test(db) || !QUERY_TABLES.includes(t)) throw new Error('bad table');
-  return `${db}.${t}`;
+  const suffix = o.tableSuffix ?? '';
+  if (!DB_NAME.test(db) || !SUFFIX.test(suffix) || !QUERY_TABLES.includes(t)) throw new Error('bad table');
+  return `${db}.${t}${suffix}`;
 }
 
 function settings(r: NodeQueryRequest, readonly: boolean): string {
@@ -258,6 +262,14 @@ function settings(r: NodeQueryRequest, readonly: boolean): string {
   return `SETTINGS ${s.join(', ')}`;
 }
 
+/** Throws unless table `t` holds every grouped and filtered field (rollups hold no distinct values). */
+function assertTableAnswers(t: QueryTable, dims: readonly string[], distinct: readonly string[], filter: FilterNode): void {
+  const has = tableFields(t);
+  if (has && (distinct.length || filterFields(filter).some((f) => !has.has(f)) || dims.some((d) => !has.has(d)))) {
+    throw new Error(`${t} cannot answer this query`);
+  }
+}
+
 /**
  * The partial aggregate a node computes: one row per (bucket, group) with scaled sums and, per
  * distinct-counted field, the group's distinct values (comma-joined) so the master's merge is exact.
@@ -270,10 +282,7 @@ export function buildPartialSql(r: NodeQueryRequest, filter: FilterNode, o: SqlN
   const parts = r.segments.map((s) => {
     const raw = s.table === 'flows';
     const time = raw ? 'time_received' : 'ts';
-    const has = tableFields(s.table);
-    if (has && (distinct.length || filterFields(filter).some((f) => !has.has(f)) || dims.some((d) => !has.has(d)))) {
-      throw new Error(`${s.table} cannot answer this query`);
-    }
+    assertTableAnswers(s.table, dims, distinct, filter);
     const cols = [
       `toUInt32(${time}) AS t_`,
       ...dims.map((d, i) => `${d} AS k${i}`),
@@ -293,6 +302,36 @@ export function buildPartialSql(r: NodeQueryRequest, filter: FilterNode, o: SqlN
   return (
     `SELECT ${[...bucket, ...keyOut, 'sum(b_) AS bytes', 'sum(p_) AS packets', 'sum(f_) AS flows', ...sets].join(', ')} ` +
     `FROM (${parts.join(' UNION ALL ')}) ` +
+    (groupKeys.length ? `GROUP BY ${groupKeys.join(', ')} ` : '') +
+    settings(r, o.readonly ?? true)
+  );
+}
+
+/**
+ * The partial aggregate of ONE segment as a flat GROUP BY on its table, with the same columns as
+ * buildPartialSql. On a Distributed table the shards aggregate their own rows and the server merges the
+ * partial states (a subquery would ship every row to the initiator); the segments' answers are then
+ * merged like nodes' partials (equal groups sum, distinct sets unite).
+ */
+export function buildSegmentAggregateSql(r: NodeQueryRequest, segment: QuerySegment, filter: FilterNode, o: SqlNames & { readonly?: boolean } = {}): string {
+  const dims = r.groupBy.map(ident);
+  const distinct = r.distinct.map(ident);
+  const raw = segment.table === 'flows';
+  const time = raw ? 'time_received' : 'ts';
+  assertTableAnswers(segment.table, dims, distinct, filter);
+  const scale = 'if(sampling_rate = 0, 1, sampling_rate)';
+  const cols = [
+    ...(r.interval ? [`intDiv(toUInt32(${time}), ${int(r.interval, 'interval')}) * ${int(r.interval, 'interval')} AS t`] : []),
+    ...dims.map((d) => (ADDRESS_DIMENSIONS.has(d) ? `hex(${d}) AS g_${d}` : `${d} AS g_${d}`)),
+    raw ? `sum(bytes * ${scale}) AS bytes` : 'sum(bytes_scaled) AS bytes',
+    raw ? `sum(packets * ${scale}) AS packets` : 'sum(packets_scaled) AS packets',
+    raw ? 'count() AS flows' : 'sum(flows) AS flows',
+    ...distinct.map((d) => `arrayStringConcat(groupUniqArray(${ADDRESS_DIMENSIONS.has(d) ? `hex(${d})` : `toString(${d})`}), ',') AS d_${d}`),
+  ];
+  const where = `${time} >= toDateTime(${int(segment.from, 'from')}) AND ${time} < toDateTime(${int(segment.to, 'to')}) AND ${compileFilterToSql(filter)}`;
+  const groupKeys = [...(r.interval ? ['t'] : []), ...dims.map((d) => `g_${d}`)];
+  return (
+    `SELECT ${cols.join(', ')} FROM ${table(segment.table, o)} WHERE ${where} ` +
     (groupKeys.length ? `GROUP BY ${groupKeys.join(', ')} ` : '') +
     settings(r, o.readonly ?? true)
   );
@@ -331,6 +370,17 @@ export function buildListingSql(r: NodeQueryRequest, filter: FilterNode, o: SqlN
     `ORDER BY ${orderBy.join(', ')} LIMIT ${int(r.limit + (r.after?.skip ?? 0), 'limit')} ` +
     settings({ ...r, limits: { ...r.limits, maxRows: r.limit + (r.after?.skip ?? 0) } }, o.readonly ?? true)
   );
+}
+
+/**
+ * Drops up to `skip` leading rows of a listing page whose order key equals `values`: flows equal in every
+ * column that an earlier page already showed (the cursor counts them; SQL cannot skip "n of the equal ones").
+ */
+export function skipShownRows(rows: Array<Array<number | string>>, values: Array<number | string>, skip: number): Array<Array<number | string>> {
+  const norm = (v: number | string) => (typeof v === 'string' ? v.toUpperCase() : v);
+  let n = 0;
+  while (n < rows.length && n < skip && values.every((v, i) => norm(rows[n][i]) === norm(v))) n++;
+  return rows.slice(n);
 }
 
 /** Row columns of a listing answer: s_ (the sort value) then LISTING_COLUMNS. */

@@ -1,7 +1,7 @@
 /**
  * Throwaway ClickHouse servers for int-specs (Debian's clickhouse-server 18.16, see
  * /work/shared/CLICKHOUSE-18.md): each on free loopback ports with its own temp directory, started and
- * stopped by PID. Users: `default` (DDL, inserts) and `reader` (readonly=1). Optionally several servers
+ * stopped by PID. Users: `default` (DDL, inserts) and `reader` (readonly=2: no writes or DDL, settings allowed). Optionally several servers
  * as the shards of one cluster (`remote_servers`), for Distributed tables.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,7 +91,7 @@ const USERS_XML = `<?xml version="1.0"?>
 <yandex>
   <profiles>
     <default><max_memory_usage>2000000000</max_memory_usage><max_threads>2</max_threads></default>
-    <reader><readonly>1</readonly><max_memory_usage>1000000000</max_memory_usage><max_threads>2</max_threads></reader>
+    <reader><readonly>2</readonly><max_memory_usage>1000000000</max_memory_usage><max_threads>2</max_threads></reader>
   </profiles>
   <users>
     <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
