@@ -398,7 +398,7 @@ export class DecodePipeline implements Component {
     switch (m.t) {
       case 'batch':
         this.totals.rowsOut += m.rows;
-        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data: Buffer.from(m.data), receivedMs: m.receivedMs });
+        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data: Buffer.from(m.data), receivedMs: m.receivedMs, header: Buffer.from(m.header.buffer, m.header.byteOffset, m.header.byteLength) });
         break;
       case 'done':
         s.queuedBytes -= m.bytes;

@@ -7,6 +7,7 @@ import { ExporterRule } from '../exporters/exporter-policy';
 import { ExporterMetrics } from '../exporters/exporters.metrics';
 import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { SpoolBatch } from '../spool/spool.component';
+import { spoolEntryValid } from '../spool/spool-entry';
 import { RAW_COLUMNS } from '../storage/schema';
 import { metricValue } from '../testing/metric-value';
 import { readNativeBlock } from '../testing/native-reader';
@@ -28,6 +29,8 @@ interface Row {
 /** Reads rows back from the Native blocks the workers produced (an independent reader, testing/native-reader). */
 function rowsOf(b: SpoolBatch): Row[] {
   assert.equal(b.format, 'native');
+  assert.ok(b.header && spoolEntryValid(b.header, b.data), 'the worker built the spool entry header, checksum included');
+  assert.deepEqual([b.header.readUInt32LE(8), b.header.readUInt32LE(12).toString(16).padStart(8, '0') + b.header.readUInt32LE(16).toString(16).padStart(8, '0')], [b.rows, b.id]);
   const { rows, columns } = readNativeBlock(b.data);
   assert.equal(rows, b.rows);
   assert.deepEqual([...columns.keys()], RAW_COLUMNS.map((c) => c.name), 'every column, in table order');

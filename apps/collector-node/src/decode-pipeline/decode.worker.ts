@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FlowBatch, FlowDecoder, TemplateState } from '@flowmesh/flow-decoder';
 import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
+import { encodeSpoolHeader } from '../spool/spool-entry';
 import { BatchFormat, encodeBatch } from '../storage/batch-encoding';
 import { forEachDatagram } from './datagram-pack';
 import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
@@ -63,10 +64,12 @@ function flush(): void {
   if (batch.length > 0) {
     const id = idHigh + (seq++ >>> 0).toString(16).padStart(8, '0');
     const buf = encodeBatch(batch, id, data.format).data;
+    // The spool entry's header (and its checksum over the batch) is computed here, not on the receiving thread.
+    const header = encodeSpoolHeader({ id, rows: batch.length, format: data.format, receivedMs: batchSince }, buf);
     // A pooled (small) Buffer shares its ArrayBuffer with others: copy it out before transferring.
     const ab = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? (buf.buffer as ArrayBuffer) : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     delta.rowsOut += batch.length;
-    post({ t: 'batch', id, rows: batch.length, format: data.format, data: ab as ArrayBuffer, receivedMs: batchSince }, [ab as ArrayBuffer]);
+    post({ t: 'batch', id, rows: batch.length, format: data.format, data: ab as ArrayBuffer, receivedMs: batchSince, header }, [ab as ArrayBuffer]);
   }
   batch.clear();
   checked = 0;

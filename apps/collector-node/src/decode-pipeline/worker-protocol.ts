@@ -23,7 +23,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'batch'; id: string; rows: number; format: BatchFormat; data: ArrayBuffer; receivedMs: number }
+  | { t: 'batch'; id: string; rows: number; format: BatchFormat; data: ArrayBuffer; receivedMs: number; header: Uint8Array }
   | { t: 'done'; buf: ArrayBuffer; bytes: number; packets: number }
   | { t: 'stats'; delta: StatsDelta; exporters: ExporterStats[] }
   | { t: 'templates'; state: TemplateState }

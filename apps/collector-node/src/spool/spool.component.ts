@@ -6,6 +6,9 @@ import { Component, Health, Logger } from '@flowmesh/common';
 import type { EncodedBatch } from '../storage/storage';
 import type { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { StorageMetrics } from '../storage/storage.metrics';
+import { encodeSpoolHeader, formatOfMagic, SPOOL_HEADER_BYTES } from './spool-entry';
+
+export { SPOOL_HEADER_BYTES };
 import { SpoolConfig } from './spool.config';
 import { SpoolMetrics } from './spool.metrics';
 
@@ -18,20 +21,10 @@ export interface SpoolTarget {
 /** A batch handed to the spool: its id, rows, format and bytes, and when its first datagram arrived. */
 export interface SpoolBatch extends EncodedBatch {
   receivedMs: number;
+  /** Its entry header (encodeSpoolHeader), when the producer built it (decode workers do: the checksum is then not computed here). */
+  header?: Buffer;
 }
 
-/*
- * Segment file entry: a 32-byte header then the batch bytes.
- *   0 magic u32 'FMSN' (a Native block) or 'FMSP' (RowBinary rows) | 4 data length u32 | 8 rows u32 | 12 id high u32 | 16 id low u32 |
- *  20 receivedMs f64 | 28 crc32 of header[0,28) + data
- * All little-endian. A torn tail (SIGKILL or power cut mid-write) fails the length or checksum test and
- * is cut off; it is never replayed.
- */
-const MAGIC: Record<EncodedBatch['format'], number> = { rowbinary: 0x50534d46, native: 0x4e534d46 };
-function formatOfMagic(m: number): EncodedBatch['format'] | undefined {
-  return m === MAGIC.native ? 'native' : m === MAGIC.rowbinary ? 'rowbinary' : undefined;
-}
-export const SPOOL_HEADER_BYTES = 32;
 const SEGMENT_RE = /^(\d{20})\.seg$/;
 const segName = (n: number) => `${String(n).padStart(20, '0')}.seg`;
 
@@ -51,18 +44,6 @@ interface Entry {
 interface AckPosition {
   segment: number;
   offset: number;
-}
-
-function encodeHeader(b: SpoolBatch): Buffer {
-  const h = Buffer.alloc(SPOOL_HEADER_BYTES);
-  h.writeUInt32LE(MAGIC[b.format], 0);
-  h.writeUInt32LE(b.data.length, 4);
-  h.writeUInt32LE(b.rows, 8);
-  h.writeUInt32LE(parseInt(b.id.slice(0, 8), 16), 12);
-  h.writeUInt32LE(parseInt(b.id.slice(8), 16), 16);
-  h.writeDoubleLE(b.receivedMs, 20);
-  h.writeUInt32LE(crc32(b.data, crc32(h.subarray(0, 28))), 28);
-  return h;
 }
 
 function hex8(n: number): string {
@@ -254,7 +235,7 @@ export class Spool implements Component {
             continue;
           }
           if (this.activeSize > 0 && this.activeSize + size > this.o.segmentBytes) await this.roll();
-          await this.active!.writev([encodeHeader(b), b.data], this.activeSize);
+          await this.active!.writev([b.header?.length === SPOOL_HEADER_BYTES ? b.header : encodeSpoolHeader(b, b.data), b.data], this.activeSize);
           const keep = this.memoryBytes + b.data.length <= this.o.maxMemoryBytes;
           if (keep) this.memoryBytes += b.data.length;
           added.push({ seg: this.activeSeg, offset: this.activeSize, size, id: b.id, rows: b.rows, format: b.format, receivedMs: b.receivedMs, data: keep ? b.data : undefined, check: false });

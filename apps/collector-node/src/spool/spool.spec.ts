@@ -10,6 +10,7 @@ import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { EncodedBatch } from '../storage/storage';
 import { metricValue } from '../testing/metric-value';
 import { Spool, SPOOL_HEADER_BYTES, SpoolBatch, SpoolTarget } from './spool.component';
+import { encodeSpoolHeader } from './spool-entry';
 import { SpoolConfig } from './spool.config';
 import { SpoolMetrics } from './spool.metrics';
 
@@ -93,7 +94,11 @@ describe('Spool', () => {
     store.mode = 'down';
     const a = open(dir, store);
     await a.spool.start();
-    for (let k = 0; k < 3; k++) a.spool.offer(batch(k));
+    for (let k = 0; k < 3; k++) {
+      const b = batch(k);
+      // The third comes with its entry header built by the producer (as decode workers do): read back at start, it must check out.
+      a.spool.offer(k === 2 ? { ...b, header: encodeSpoolHeader(b, b.data) } : b);
+    }
     await until('a failed insert and a failed look-up', () => store.inserts >= 1 && store.checks >= 1);
     assert.equal(a.spool.health().status, 'warning');
     await a.spool.stop(50);
