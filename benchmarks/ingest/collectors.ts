@@ -57,7 +57,8 @@ export function metricSum(text: string, re: RegExp): number | undefined {
 }
 
 export interface NodeOptions {
-  engine: 'chdb' | 'clickhouse';
+  /** 'spool': a node whose store is unreachable (engine=clickhouse at a closed port): receive + decode + spool only. */
+  engine: 'chdb' | 'clickhouse' | 'spool';
   port: number;
   cpus: string;
   redisUrl: string;
@@ -114,6 +115,10 @@ export class FlowmeshNode implements Collector {
       if (pin.length) execFileSync('taskset', ['-a', '-p', '-c', this.o.cpus, String(this.ch.pid)], { stdio: 'ignore' });
       sets.push('storage.engine=clickhouse', `storage.clickhouse.url=${this.ch.url}`);
     }
+    if (this.o.engine === 'spool') {
+      // Nothing listens on port 9 (discard): every batch stays in the spool; the store retries with backoff.
+      sets.push('storage.engine=clickhouse', 'storage.clickhouse.url=http://127.0.0.1:9', 'spool.maxBytes=34359738368');
+    }
     const args = [...pinPrefix(this.o.cpus), process.execPath, this.o.mainJs, 'node', ...sets.flatMap((s) => ['--set', s])];
     this.cmd = args.join(' ');
     this.out = '';
@@ -145,6 +150,10 @@ export class FlowmeshNode implements Collector {
 
   async counts(): Promise<Counts> {
     const base = `http://127.0.0.1:${this.httpPort}`;
+    if (this.o.engine === 'spool') {
+      const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text());
+      return { stored: 0, decoded: metricSum(text, METRIC.decoded), spooled: metricSum(text, METRIC.spooled) };
+    }
     const [agg, text] = await Promise.all([
       fetch(`${base}/internal/v1/aggregate`, {
         method: 'POST',
@@ -179,6 +188,7 @@ export class FlowmeshNode implements Collector {
 
   /** Raw table bytes on disk (active parts) / rows, read with the node stopped. */
   async bytesPerFlow(): Promise<number | undefined> {
+    if (this.o.engine === 'spool') return undefined;
     const sql = "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE database = 'flowmesh' AND table = 'flows' AND active FORMAT TSV";
     let tsv: string;
     if (this.ch) {

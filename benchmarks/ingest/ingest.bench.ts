@@ -1,10 +1,12 @@
 /**
  * Ingest benchmark: the zero-loss (< 0.1 %) sustained rate of v9 and IPFIX from the project's generator
  * over loopback into a Flowmesh collector node — (a) embedded chDB, (b) a ClickHouse 18.16 server — and,
- * in the same run by the same method, into Debian's nfcapd (nfdump 1.7.1); prints the ratio.
+ * in the same run by the same method, into Debian's nfcapd (nfdump 1.7.1); prints the ratio. Engine
+ * 'spool' is a node whose store is unreachable: what it receives, decodes and makes durable in its spool
+ * is all it does — nfcapd's job (receive, decode, write files), measured alone.
  *
  *   node dist/benchmarks/ingest/ingest.bench.js [--runs 3] [--quick] [--json FILE]
- *        [--engines chdb,clickhouse,nfcapd] [--protos v9,ipfix] [--gen-cpus 0] [--collector-cpus 1]
+ *        [--engines chdb,clickhouse,spool,nfcapd] [--protos v9,ipfix] [--gen-cpus 0] [--collector-cpus 1]
  *
  * Method (the peers' harness, /work/shared/peers/bench.py, re-done here): one trial = the generator
  * (its own process, pinned with taskset) sends N records paced at a rate; the collector must have them
@@ -30,7 +32,7 @@ import type { GenResult } from './ingest-gen';
 import { CLK_TCK, hasTaskset, pinPrefix, raiseRmemMax, rmemMax, snmpUdp, softnetDrops, treeTicks, udpDrops, udpRxQueue } from '@flowmesh/testing';
 
 type Proto = 'v9' | 'ipfix';
-type Engine = 'chdb' | 'clickhouse' | 'nfcapd';
+type Engine = 'chdb' | 'clickhouse' | 'spool' | 'nfcapd';
 
 interface Args {
   runs: number;
@@ -93,14 +95,14 @@ function parseArgs(argv: string[]): Args {
       case '--autogroup-nice': a.autogroupNice = Number(v()); break;
       case '--spool-slack': a.spoolSlack = Number(v()); break;
       case '-h': case '--help':
-        process.stdout.write(`${__filename.endsWith('.js') ? 'node dist/benchmarks/ingest/ingest.bench.js' : 'ingest.bench'} [--runs N] [--quick] [--json FILE] [--engines chdb,clickhouse,nfcapd] [--protos v9,ipfix] [--records N] [--probe-records N] [--min-duration S] [--max-steps N] [--resolution F] [--max-loss PCT] [--deadline-frac F] [--deadline-slack S] [--spool-slack S] [--gen-cpus LIST] [--collector-cpus LIST] [--rcvbuf BYTES] [--rmem-max BYTES] [--seed N] [--node-main PATH/main.js] [--autogroup-nice N (99 = leave)]\n`);
+        process.stdout.write(`${__filename.endsWith('.js') ? 'node dist/benchmarks/ingest/ingest.bench.js' : 'ingest.bench'} [--runs N] [--quick] [--json FILE] [--engines chdb,clickhouse,spool,nfcapd] [--protos v9,ipfix] [--records N] [--probe-records N] [--min-duration S] [--max-steps N] [--resolution F] [--max-loss PCT] [--deadline-frac F] [--deadline-slack S] [--spool-slack S] [--gen-cpus LIST] [--collector-cpus LIST] [--rcvbuf BYTES] [--rmem-max BYTES] [--seed N] [--node-main PATH/main.js] [--autogroup-nice N (99 = leave)]\n`);
         process.exit(0);
         break;
       default:
         throw new Error(`unknown option ${k}`);
     }
   }
-  for (const e of a.engines) if (!['chdb', 'clickhouse', 'nfcapd'].includes(e)) throw new Error(`--engines: unknown ${e}`);
+  for (const e of a.engines) if (!['chdb', 'clickhouse', 'spool', 'nfcapd'].includes(e)) throw new Error(`--engines: unknown ${e}`);
   for (const p of a.protos) if (!['v9', 'ipfix'].includes(p)) throw new Error(`--protos: unknown ${p}`);
   if (a.quick) {
     if (!runsGiven) a.runs = 1;
@@ -277,7 +279,8 @@ class Bench {
       sendS,
       storeLagS: storeLagS === undefined ? undefined : round(storeLagS, 3),
       storedRate: storedRate === undefined ? undefined : round(storedRate),
-      cpuUsPerFlow: stored > 0 ? round((1e6 * cpuS) / stored, 3) : undefined,
+      // per stored flow; a collector that stores nothing (the 'spool' engine): per spooled flow
+      cpuUsPerFlow: stored > 0 ? round((1e6 * cpuS) / stored, 3) : spooled ? round((1e6 * cpuS) / spooled, 3) : undefined,
       kernelDrops,
       rcvbufErrors: (snmp1.RcvbufErrors ?? 0) - (snmp0.RcvbufErrors ?? 0),
       softnetDrops: softnetDrops() - sn0,
@@ -306,11 +309,12 @@ class Bench {
     while (performance.now() < until) {
       const k = await c.counts();
       const now = performance.now();
-      if (k.stored === last && udpRxQueue(c.port) === 0) {
+      const done = k.stored + (k.spooled ?? 0);
+      if (done === last && udpRxQueue(c.port) === 0) {
         if (!stableSince) stableSince = now;
         if (now - stableSince > 1500) return;
       } else stableSince = 0;
-      last = k.stored;
+      last = done;
       await sleep(100);
     }
     throw new Error('the collector did not settle within 120 s');
@@ -348,7 +352,8 @@ class Bench {
       d.probeRate = Math.max(probe.storedRate ?? probe.stored / (probe.sendS + this.a.deadlineSlack), probe.spoolRate ?? 0);
       const start = prev ?? 0.8 * Math.max(d.probeRate, 20_000);
       const minRecs = (r: number) => Math.max(this.a.records, Math.round(r * this.a.minDuration));
-      for (let step = 0; step < this.a.maxSteps; step++) {
+      // 'spool' stores nothing by design: only its receive + decode + spool rate is searched.
+      for (let step = 0; step < (engine === 'spool' ? 0 : this.a.maxSteps); step++) {
         const n = this.nextRate(d.trials, 'passStored', start);
         if (!n.rate) break;
         d.trials.push(await this.trial(c, proto, n.rate, minRecs(n.rate)));
@@ -374,7 +379,7 @@ class Bench {
           zeroLoss(); // the spool search's trials count for the stored verdict too
         }
       }
-      d.cpuUsPerFlow = median(d.trials.filter((t) => t.passStored && t.cpuUsPerFlow !== undefined).map((t) => t.cpuUsPerFlow as number));
+      d.cpuUsPerFlow = median(d.trials.filter((t) => (engine === 'spool' ? t.passSpool : t.passStored) && t.cpuUsPerFlow !== undefined).map((t) => t.cpuUsPerFlow as number));
     } catch (e) {
       d.error = (e as Error).message;
       log(`    ERROR ${engine} ${proto}: ${d.error}`);
@@ -455,7 +460,7 @@ async function main(): Promise<void> {
           const c: Collector =
             engine === 'nfcapd'
               ? new Nfcapd(port, a.collectorCpus, a.rcvbuf)
-              : new FlowmeshNode({ engine, port, cpus: a.collectorCpus, redisUrl: redis.url, mainJs, receiveBufferBytes: a.rcvbuf, sets: spoolSets, log });
+              : new FlowmeshNode({ engine, port, cpus: a.collectorCpus, redisUrl: redis.url, mainJs, receiveBufferBytes: a.rcvbuf, sets: engine === 'spool' ? [] : spoolSets, log });
           const prev = median(results.filter((r) => r.engine === engine && r.proto === proto && r.zeroLossRate > 0 && !r.zeroLossBound).map((r) => r.zeroLossRate));
           const d = await bench.determine(c, engine, proto, run, prev);
           if (run === 1 || d.error) log(`    cmd: ${d.cmd}`);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   buildListingSql, buildPartialSql, cellKind, FilterNode, FilterSyntaxError, listingColumns, NodeQueryRequest, parseFilter,
-  partialColumns, QuerySegment, QueryTable, skipShownRows,
+  partialColumns, QuerySegment, QueryTable, runListingPage,
 } from '@flowmesh/flow-query';
 import { FLOW_STORE, FlowStore } from '../storage/storage';
 import { PartialQueryDto, PartialQueryResponse } from './partial-query.dto';
@@ -45,24 +45,18 @@ export class PartialQueryService {
     try {
       const segments = await this.available(q.segments);
       const req: NodeQueryRequest = { ...q, segments };
-      let columns: string[];
+      const columns = q.mode === 'flows' ? listingColumns() : partialColumns(req);
+      const kinds = columns.map((c) => (c === 's_' && q.sort ? cellKind(q.sort.field) : cellKind(c)));
+      const select = async (sql: string) => (await this.store.select(sql)).rows.map((cells) => cells.map((c, i) => (kinds[i] === 'num' ? Number(c) : c)));
+      const names = { database: this.store.database };
       let sql: string;
       try {
-        if (q.mode === 'flows') {
-          columns = listingColumns();
-          sql = buildListingSql(req, filter, { database: this.store.database });
-        } else {
-          columns = partialColumns(req);
-          sql = buildPartialSql(req, filter, { database: this.store.database });
-        }
+        // Built first so that a request the SQL cannot express (a cursor of the wrong shape…) is a 400.
+        sql = q.mode === 'flows' ? buildListingSql(req, filter, names) : buildPartialSql(req, filter, names);
       } catch (e) {
         throw new PartialQueryError((e as Error).message);
       }
-      const result = await this.store.select(sql);
-      const kinds = columns.map((c) => (c === 's_' && q.sort ? cellKind(q.sort.field) : cellKind(c)));
-      let rows = result.rows.map((cells) => cells.map((c, i) => (kinds[i] === 'num' ? Number(c) : c)));
-      if (q.mode === 'flows' && q.after && q.after.inclusive && q.after.skip > 0) rows = skipShownRows(rows, q.after.values, q.after.skip);
-      if (q.mode === 'flows' && q.limit !== undefined) rows = rows.slice(0, q.limit);
+      const rows = q.mode === 'flows' ? await runListingPage(req, filter, names, select) : await select(sql);
       return {
         node: this.nodeId,
         columns,

@@ -1,7 +1,6 @@
 import { ClickHouseClient, createClient } from '@clickhouse/client';
 import {
-  buildListingSql, buildSegmentAggregateSql, cellKind, FilterNode, listingColumns, NodeQueryRequest, partialColumns, QuerySegment, QueryTable,
-  skipShownRows,
+  buildSegmentAggregateSql, cellKind, FilterNode, listingColumns, NodeQueryRequest, partialColumns, QuerySegment, QueryTable, runListingPage,
 } from '@flowmesh/flow-query';
 import { Logger } from '@flowmesh/common';
 import type { ClusterQueryConfig } from '../config/master.config';
@@ -56,21 +55,27 @@ export class ClusterQuerySource {
     try {
       const segments = req.mode === 'flows' ? req.segments : await this.available(req.segments);
       const names = { database: this.cfg.database, tableSuffix: this.cfg.tableSuffix, readonly: false };
-      const sqls = req.mode === 'flows' ? [buildListingSql(req, filter, names)] : segments.map((s) => buildSegmentAggregateSql(req, s, filter, names));
       const columns = req.mode === 'flows' ? listingColumns() : partialColumns(req);
+      const kinds = columns.map((c) => (c === 's_' && req.sort ? cellKind(req.sort.field) : cellKind(c)));
+      const answer = async (skipUnavailable: boolean): Promise<Array<Array<number | string>>> => {
+        const select = async (sql: string) =>
+          (await this.select(skipUnavailable ? `${sql}, skip_unavailable_shards = 1` : sql, timeoutMs)).map((r) => r.map((v, i) => (kinds[i] === 'num' ? Number(v) : String(v))));
+        if (req.mode === 'flows') return runListingPage(req, filter, names, select);
+        const out: Array<Array<number | string>> = [];
+        for (const s of segments) out.push(...(await select(buildSegmentAggregateSql(req, s, filter, names))));
+        return out;
+      };
       let down: Array<ShardInfo & { error: string }> = [];
       let rows: Array<Array<number | string>>;
       try {
-        rows = await this.run(sqls, columns, req, timeoutMs, false);
+        rows = await answer(false);
       } catch (e) {
         if (!SHARD_UNREACHABLE.test((e as Error).message)) throw e;
         down = await this.unreachableShards();
         if (!down.length) throw e;
         this.log.warn('shards unreachable; answering from the others', { shards: down });
-        rows = await this.run(sqls, columns, req, timeoutMs, true);
+        rows = await answer(true);
       }
-      if (req.mode === 'flows' && req.after && req.after.inclusive && req.after.skip > 0) rows = skipShownRows(rows, req.after.values, req.after.skip);
-      if (req.mode === 'flows' && req.limit !== undefined) rows = rows.slice(0, req.limit);
       const ok: PartialOutcome = { id: this.id, status: 'ok', elapsedMs: elapsed(), result: { node: this.id, columns, rows, tables: [...new Set(segments.map((s) => s.table))] } };
       return [ok, ...down.map((d): PartialOutcome => ({ id: `${this.id}/shard-${d.shard} (${d.host}:${d.port})`, status: 'down', error: d.error, elapsedMs: elapsed() }))];
     } catch (e) {
@@ -94,16 +99,6 @@ export class ClusterQuerySource {
       }
     }
     return down;
-  }
-
-  private async run(sqls: string[], columns: string[], req: NodeQueryRequest, timeoutMs: number, skipUnavailable: boolean): Promise<Array<Array<number | string>>> {
-    const kinds = columns.map((c) => (c === 's_' && req.sort ? cellKind(req.sort.field) : cellKind(c)));
-    const out: Array<Array<number | string>> = [];
-    for (const sql of sqls) {
-      const rows = await this.select(skipUnavailable ? `${sql}, skip_unavailable_shards = 1` : sql, timeoutMs);
-      for (const r of rows) out.push(r.map((v, i) => (kinds[i] === 'num' ? Number(v) : String(v))));
-    }
-    return out;
   }
 
   /** Segments over rollups the cluster has no Distributed table for read the raw table (same flows, same sums). */

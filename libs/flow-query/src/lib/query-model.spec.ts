@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFilter } from './filter-parser';
 import {
-  afterCondition, buildListingSql, buildPartialSql, cellKind, expandReferences, listingOrder, NodeQueryRequest, planQuery, plannerFilterFields,
+  afterCondition, buildListingSql, buildPartialSql, cellKind, expandReferences, listingOrder, listingWindows, NodeQueryRequest, planQuery, plannerFilterFields,
 } from './query-model';
 import { formatFilter } from './filter-format';
 
@@ -85,6 +85,29 @@ describe('planQuery', () => {
     const f = parseFilter('proto tcp and channel web', { resolve: () => 'dst port 443' });
     assert.deepEqual(plannerFilterFields(f), ['dst_port', 'protocol']);
     assert.equal(formatFilter(expandReferences(f)), 'proto tcp and dst port 443');
+  });
+});
+
+describe('listingWindows', () => {
+  const r = { from: T, to: T + 10 * H };
+  test('newest first: growing windows ending at `to`, then the whole range', () => {
+    assert.deepEqual(listingWindows({ ...r, sort: { field: 'time_received', desc: true } }), [
+      { from: T + 10 * H - 300_000, to: T + 10 * H },
+      { from: T + 9 * H, to: T + 10 * H },
+      { from: T + 4 * H, to: T + 10 * H },
+      { from: T, to: T + 10 * H },
+    ]);
+  });
+  test('after a cursor: windows start at its time (inclusive of its second), ascending from there', () => {
+    const after = { values: [T / 1000 + 7200, 0], inclusive: true, skip: 1 };
+    assert.deepEqual(listingWindows({ ...r, sort: { field: 'time_received', desc: false }, after }).slice(0, 2), [
+      { from: T + 2 * H, to: T + 2 * H + 300_000 },
+      { from: T + 2 * H, to: T + 3 * H },
+    ]);
+    assert.deepEqual(listingWindows({ ...r, sort: { field: 'time_received', desc: true }, after })[0], { from: T + 2 * H + 1000 - 300_000, to: T + 2 * H + 1000 });
+  });
+  test('other sorts read the whole range at once', () => {
+    assert.deepEqual(listingWindows({ ...r, sort: { field: 'bytes', desc: true } }), [{ from: T, to: T + 10 * H }]);
   });
 });
 

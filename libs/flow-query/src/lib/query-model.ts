@@ -383,6 +383,52 @@ export function skipShownRows(rows: Array<Array<number | string>>, values: Array
   return rows.slice(n);
 }
 
+/** Growing window sizes (seconds) a listing by receive time tries before the whole range. */
+export const LISTING_WINDOWS_S = [300, 3600, 6 * 3600, 86_400, 7 * 86_400] as const;
+
+/**
+ * The [from, to) ranges (epoch ms) a page of a listing reads, smallest first. Sorted by time_received, a
+ * page's rows are the newest (desc) or oldest (asc) of the range after the cursor: if a window at that end
+ * holds `limit` of them, they are the page — the store reads those minutes of the primary key instead of
+ * every matching row of the range. Other sorts read the whole range at once.
+ */
+export function listingWindows(r: Pick<NodeQueryRequest, 'from' | 'to' | 'sort' | 'after'>): Array<{ from: number; to: number }> {
+  const whole = { from: r.from, to: r.to };
+  if (r.sort?.field !== 'time_received') return [whole];
+  const anchorS = r.after ? Number(r.after.values[0]) : undefined;
+  const out: Array<{ from: number; to: number }> = [];
+  for (const w of LISTING_WINDOWS_S) {
+    const win = r.sort.desc
+      ? { from: Math.max(r.from, (anchorS !== undefined ? (anchorS + 1) * 1000 : r.to) - w * 1000), to: anchorS !== undefined ? Math.min(r.to, (anchorS + 1) * 1000) : r.to }
+      : { from: anchorS !== undefined ? Math.max(r.from, anchorS * 1000) : r.from, to: Math.min(r.to, (anchorS !== undefined ? anchorS * 1000 : r.from) + w * 1000) };
+    if (win.from <= r.from && win.to >= r.to) break;
+    out.push(win);
+  }
+  out.push(whole);
+  return out;
+}
+
+/**
+ * One listing page: runs the listing SQL over listingWindows(r) until a window fills the page (after
+ * dropping the rows the cursor already showed); `select` runs SQL and returns typed rows.
+ */
+export async function runListingPage(
+  r: NodeQueryRequest,
+  filter: FilterNode,
+  o: SqlNames & { readonly?: boolean },
+  select: (sql: string) => Promise<Array<Array<number | string>>>,
+): Promise<Array<Array<number | string>>> {
+  if (r.limit === undefined) throw new Error('a listing needs a limit');
+  const windows = listingWindows(r);
+  let rows: Array<Array<number | string>> = [];
+  for (const [i, w] of windows.entries()) {
+    rows = await select(buildListingSql({ ...r, from: w.from, to: w.to }, filter, o));
+    if (r.after && r.after.inclusive && r.after.skip > 0) rows = skipShownRows(rows, r.after.values, r.after.skip);
+    if (rows.length >= r.limit || i === windows.length - 1) break;
+  }
+  return rows.slice(0, r.limit);
+}
+
 /** Row columns of a listing answer: s_ (the sort value) then LISTING_COLUMNS. */
 export function listingColumns(): string[] {
   return ['s_', ...LISTING_COLUMNS];
