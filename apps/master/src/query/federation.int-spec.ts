@@ -221,9 +221,9 @@ describe('federated merge equals one store (real chDB)', () => {
   });
   test('a listing by receive time reads growing windows: its pages equal the whole-range listing (desc and asc, cursors)', async () => {
     const fromS = T0 + 600;
-    const toS = T0 + 600 + 7000;
     const select = async (q: string) => (await sql(q)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Array<number | string>);
-    for (const [desc, filterText, limit] of [[true, '', 700], [false, 'proto udp', 333], [true, 'dst port 443 and bytes > 1000', 250]] as const) {
+    // The last range runs 6 h past the data (4 h from T0): the page starts at the newest flow, not at `to`.
+    for (const [desc, filterText, limit, toS] of [[true, '', 700, T0 + 7600], [false, 'proto udp', 333, T0 + 7600], [true, 'dst port 443 and bytes > 1000', 250, T0 + 7600], [true, 'proto tcp', 900, T0 + 10 * 3600]] as const) {
       const base: NodeQueryRequest = { mode: 'flows', from: fromS * 1000, to: toS * 1000, filter: filterText, groupBy: [], distinct: [], segments: [], sort: { field: 'time_received', desc }, limit, limits: LIMITS };
       const windows = listingWindows(base);
       assert.ok(windows.length >= 3, `several windows: ${JSON.stringify(windows)}`);

@@ -106,6 +106,13 @@ describe('listingWindows', () => {
     ]);
     assert.deepEqual(listingWindows({ ...r, sort: { field: 'time_received', desc: true }, after })[0], { from: T + 2 * H + 1000 - 300_000, to: T + 2 * H + 1000 });
   });
+  test('a store whose flows end early starts at its newest flow (the edge), not at `to`', () => {
+    assert.deepEqual(listingWindows({ ...r, sort: { field: 'time_received', desc: true } }, T / 1000 + 3 * 3600 - 1).slice(0, 2), [
+      { from: T + 3 * H - 300_000, to: T + 3 * H },
+      { from: T + 2 * H, to: T + 3 * H },
+    ]);
+  });
+
   test('other sorts read the whole range at once', () => {
     assert.deepEqual(listingWindows({ ...r, sort: { field: 'bytes', desc: true } }), [{ from: T, to: T + 10 * H }]);
   });

@@ -390,22 +390,45 @@ export const LISTING_WINDOWS_S = [300, 3600, 6 * 3600, 86_400, 7 * 86_400] as co
  * The [from, to) ranges (epoch ms) a page of a listing reads, smallest first. Sorted by time_received, a
  * page's rows are the newest (desc) or oldest (asc) of the range after the cursor: if a window at that end
  * holds `limit` of them, they are the page — the store reads those minutes of the primary key instead of
- * every matching row of the range. Other sorts read the whole range at once.
+ * every matching row of the range. `edgeS` (epoch seconds) is where the store's rows of the range begin
+ * (asc) or end (desc), so a store whose flows stop early still starts where its flows are. Other sorts
+ * read the whole range at once.
  */
-export function listingWindows(r: Pick<NodeQueryRequest, 'from' | 'to' | 'sort' | 'after'>): Array<{ from: number; to: number }> {
+export function listingWindows(r: Pick<NodeQueryRequest, 'from' | 'to' | 'sort' | 'after'>, edgeS?: number): Array<{ from: number; to: number }> {
   const whole = { from: r.from, to: r.to };
   if (r.sort?.field !== 'time_received') return [whole];
-  const anchorS = r.after ? Number(r.after.values[0]) : undefined;
   const out: Array<{ from: number; to: number }> = [];
   for (const w of LISTING_WINDOWS_S) {
-    const win = r.sort.desc
-      ? { from: Math.max(r.from, (anchorS !== undefined ? (anchorS + 1) * 1000 : r.to) - w * 1000), to: anchorS !== undefined ? Math.min(r.to, (anchorS + 1) * 1000) : r.to }
-      : { from: anchorS !== undefined ? Math.max(r.from, anchorS * 1000) : r.from, to: Math.min(r.to, (anchorS !== undefined ? anchorS * 1000 : r.from) + w * 1000) };
+    let win: { from: number; to: number };
+    if (r.sort.desc) {
+      const end = Math.min(r.to, edgeS !== undefined ? (edgeS + 1) * 1000 : r.after ? (Number(r.after.values[0]) + 1) * 1000 : r.to);
+      win = { from: Math.max(r.from, end - w * 1000), to: end };
+    } else {
+      const start = Math.max(r.from, edgeS !== undefined ? edgeS * 1000 : r.after ? Number(r.after.values[0]) * 1000 : r.from);
+      win = { from: start, to: Math.min(r.to, start + w * 1000) };
+    }
     if (win.from <= r.from && win.to >= r.to) break;
     out.push(win);
   }
   out.push(whole);
   return out;
+}
+
+/**
+ * SQL for where a listing page by time_received can start: the newest (desc) or oldest (asc) receive
+ * second of the store's rows in the range, up to (from) the cursor's second — the filter is not applied,
+ * so the store reads the time column only. One row, one cell; 0 when there are none.
+ */
+export function buildListingEdgeSql(r: NodeQueryRequest, o: SqlNames & { readonly?: boolean } = {}): string {
+  if (!r.sort || r.sort.field !== 'time_received') throw new Error('only a listing by time_received has an edge');
+  const from = Math.ceil(r.from / 1000);
+  const to = Math.max(from, Math.ceil(r.to / 1000));
+  const where = [`time_received >= toDateTime(${int(from, 'from')})`, `time_received < toDateTime(${int(to, 'to')})`];
+  if (r.after) {
+    const t = int(Number(r.after.values[0]), 'after');
+    where.push(r.sort.desc ? `time_received <= toDateTime(${t})` : `time_received >= toDateTime(${t})`);
+  }
+  return `SELECT toUInt32(${r.sort.desc ? 'max' : 'min'}(time_received)), count() FROM ${table('flows', o)} WHERE ${where.join(' AND ')} ${settings({ ...r, limits: { ...r.limits, maxRows: 1 } }, o.readonly ?? true)}`;
 }
 
 /**
@@ -419,7 +442,13 @@ export async function runListingPage(
   select: (sql: string) => Promise<Array<Array<number | string>>>,
 ): Promise<Array<Array<number | string>>> {
   if (r.limit === undefined) throw new Error('a listing needs a limit');
-  const windows = listingWindows(r);
+  let edgeS: number | undefined;
+  if (r.sort?.field === 'time_received') {
+    const [[edge, count] = [0, 0]] = await select(buildListingEdgeSql(r, o));
+    if (!Number(count)) return [];
+    edgeS = Number(edge);
+  }
+  const windows = listingWindows(r, edgeS);
   let rows: Array<Array<number | string>> = [];
   for (const [i, w] of windows.entries()) {
     rows = await select(buildListingSql({ ...r, from: w.from, to: w.to }, filter, o));
