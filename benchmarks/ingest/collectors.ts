@@ -135,7 +135,8 @@ export class FlowmeshNode implements Collector {
       async () => {
         if (child.exitCode !== null) throw new GiveUp(`node exited ${child.exitCode}: ${this.out.slice(-2000)}`);
         const r = await fetch(`http://127.0.0.1:${this.httpPort}/readyz`, { signal: AbortSignal.timeout(2000) });
-        return r.status === 200 && udpSockets(this.o.port).length > 0;
+        // 'spool': the store is unreachable by design, so the node reports not ready (503) while it collects.
+        return (r.status === 200 || (this.o.engine === 'spool' && r.status === 503)) && udpSockets(this.o.port).length > 0;
       },
       60_000,
       100,

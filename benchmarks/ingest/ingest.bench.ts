@@ -365,10 +365,10 @@ class Bench {
       };
       zeroLoss();
       if (engine !== 'nfcapd') {
-        if (d.trials.some((t) => t.spooled !== undefined)) {
+        if (probe.spooled !== undefined || d.trials.some((t) => t.spooled !== undefined)) {
           const k = await c.counts();
           d.spoolCounter = k.spooled !== undefined ? 'spool' : 'decoded';
-          for (let step = 0; step < this.a.maxSteps; step++) {
+          for (let step = 0; step < this.a.maxSteps + (engine === 'spool' ? 3 : 0); step++) {
             const n = this.nextRate(d.trials, 'passSpool', Math.max(d.zeroLossRate * 1.2, start));
             if (!n.rate) break;
             d.trials.push(await this.trial(c, proto, n.rate, minRecs(n.rate)));
@@ -390,7 +390,7 @@ class Bench {
     }
     log(`  => ${engine} ${proto} run ${run}: zero-loss ${fmt(d.zeroLossRate)} flows/s ${d.zeroLossBound}` +
       (d.spoolRate !== undefined ? `; ${d.spoolCounter === 'spool' ? 'received+decoded+spooled' : 'received+decoded'} ${fmt(d.spoolRate)} ${d.spoolBound ?? ''}` : '') +
-      `; CPU ${d.cpuUsPerFlow ?? '—'} µs/flow; ${d.bytesPerFlow === undefined ? '—' : d.bytesPerFlow.toFixed(1)} B/flow`);
+      `; CPU ${d.cpuUsPerFlow?.toFixed(2) ?? '—'} µs/flow; ${d.bytesPerFlow === undefined ? '—' : d.bytesPerFlow.toFixed(1)} B/flow`);
     return d;
   }
 }
@@ -486,10 +486,11 @@ async function main(): Promise<void> {
       const zs = ds.filter((d) => !d.error).map((d) => d.zeroLossRate);
       const notes = [...new Set(ds.flatMap((d) => [d.zeroLossBound, d.error ? `error: ${d.error.slice(0, 120)}` : '', d.spoolCounter === 'decoded' ? 'decode+spool = decoded (no spool counter)' : ''].filter(Boolean)))].join('; ');
       rows.push({
-        engine, proto, zeroLoss: z, range: zs.length ? `${fmt(Math.min(...zs))}–${fmt(Math.max(...zs))}` : '—',
+        engine, proto, zeroLoss: engine === 'spool' ? undefined : z, range: zs.length ? `${fmt(Math.min(...zs))}–${fmt(Math.max(...zs))}` : '—',
         spool: engine === 'nfcapd' ? undefined : med(engine, proto, (d) => d.spoolRate),
         cpu: med(engine, proto, (d) => d.cpuUsPerFlow), bytes: med(engine, proto, (d) => d.bytesPerFlow),
-        nfcapd: nf, ratio: z !== undefined && nf ? z / nf : undefined, notes,
+        // 'spool' stores nothing: its figure (and ratio) is the receive + decode + spool rate.
+        nfcapd: nf, ratio: nf ? (engine === 'spool' ? (med(engine, proto, (d) => d.spoolRate) ?? 0) / nf : z !== undefined ? z / nf : undefined) : undefined, notes,
       });
     }
   }

@@ -50,6 +50,15 @@ export class QueryConfig {
   /** Queries running at once; more are refused with 429. */
   @IsInt() @Min(1) @Max(1024)
   maxConcurrency: number = 8;
+  /** Most rows one node's (or the cluster's) partial answer may hold; beyond it the query fails with a clear error. */
+  @IsInt() @Min(1000) @Max(100_000_000)
+  maxRows: number = 1_000_000;
+  /** max_memory_usage of every query a node (or the cluster) runs for the master. */
+  @IsInt() @Min(64 * 1024 ** 2)
+  maxMemoryBytes: number = 2 * 1024 ** 3;
+  /** Most rows one CSV/NDJSON export streams. */
+  @IsInt() @Min(1) @Max(1_000_000_000)
+  maxExportRows: number = 10_000_000;
   @ValidateNested() @Type(() => ClusterQueryConfig)
   cluster: ClusterQueryConfig = new ClusterQueryConfig();
 }

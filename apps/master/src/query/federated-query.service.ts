@@ -21,8 +21,6 @@ import { parseTimeSpec } from './time-spec';
 export type FilterResolverHook = (kind: 'channel' | 'profile', name: string) => string | undefined;
 export const FILTER_RESOLVER = Symbol('FILTER_RESOLVER');
 
-/** Defaults for limits not (yet) in the master's config. */
-export const QUERY_LIMIT_DEFAULTS = { maxRows: 1_000_000, maxMemoryBytes: 2 * 1024 ** 3, maxExportRows: 10_000_000 };
 const ROLLUPS: readonly QueryTable[] = ['flows_1m', 'flows_1h', 'flows_src_1h', 'flows_dst_1h'];
 
 export type Metrics = Record<string, number>;
@@ -118,16 +116,11 @@ export class FederatedQueryService implements OnModuleDestroy {
   }
 
   private limits() {
-    const q = this.config.query as unknown as Record<string, number>;
-    return {
-      timeoutMs: this.config.query.timeoutMs,
-      maxRows: q.maxRows ?? QUERY_LIMIT_DEFAULTS.maxRows,
-      maxMemoryBytes: q.maxMemoryBytes ?? QUERY_LIMIT_DEFAULTS.maxMemoryBytes,
-      maxExportRows: q.maxExportRows ?? QUERY_LIMIT_DEFAULTS.maxExportRows,
-    };
+    const q = this.config.query;
+    return { timeoutMs: q.timeoutMs, maxRows: q.maxRows, maxMemoryBytes: q.maxMemoryBytes, maxExportRows: q.maxExportRows };
   }
 
-  /** Most rows one export may stream (query.maxExportRows when configured). */
+  /** Most rows one export may stream (query.maxExportRows). */
   get maxExportRows(): number {
     return this.limits().maxExportRows;
   }
