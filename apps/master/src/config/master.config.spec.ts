@@ -10,8 +10,23 @@ describe('MasterConfig', () => {
     assert.equal(c.http.port, 8080);
     assert.equal(c.dataDir, './data');
     assert.equal(c.nodeDownAfterMs, 6000);
-    assert.deepEqual({ ...c.query }, { timeoutMs: 10_000, maxTopN: 1000, maxConcurrency: 8 });
+    const { cluster, ...limits } = c.query;
+    assert.deepEqual({ ...limits }, { timeoutMs: 10_000, maxTopN: 1000, maxConcurrency: 8, maxRows: 1_000_000, maxMemoryBytes: 2 * 1024 ** 3, maxExportRows: 10_000_000 });
+    assert.deepEqual({ ...cluster }, { url: '', name: 'flowmesh_cluster', database: 'flowmesh', tableSuffix: '_all', username: 'default', password: '', requestTimeoutMs: 60_000 }, 'cluster mode off');
     assert.equal(c.redis.url, process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+  });
+
+  test('query.cluster: a URL must be http(s), names must be identifiers; each error names its field', () => {
+    const ok = loadConfig(MasterConfig, { env: {}, envPrefix: MASTER_ENV_PREFIX, overrides: ['query.cluster.url=http://ch-1.example:8123', 'query.cluster.username=reader'] });
+    assert.equal(ok.query.cluster.url, 'http://ch-1.example:8123');
+    for (const [set, field] of [
+      ['query.cluster.url=ftp://x', 'query.cluster.url'],
+      ['query.cluster.name=bad name', 'query.cluster.name'],
+      ['query.cluster.tableSuffix=_all;DROP', 'query.cluster.tableSuffix'],
+      ['query.maxRows=10', 'query.maxRows'],
+    ]) {
+      assert.throws(() => loadConfig(MasterConfig, { env: {}, envPrefix: MASTER_ENV_PREFIX, overrides: [set] }), (e: Error) => e instanceof ConfigError && e.message.includes(field), set);
+    }
   });
 
   test('environment and --set override, with numbers converted', () => {
