@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  buildListingSql, buildPartialSql, cellKind, FilterNode, FilterSyntaxError, listingColumns, NodeQueryRequest, parseFilter,
-  partialColumns, QuerySegment, QueryTable, runListingPage,
+  answerColumns, buildListingSql, buildPartialSql, FilterNode, FilterSyntaxError, KnownTables, NodeQueryRequest, parseFilter, runListingPage, typedRow,
 } from '@flowmesh/flow-query';
 import { FLOW_STORE, FlowStore } from '../storage/storage';
 import { PartialQueryDto, PartialQueryResponse } from './partial-query.dto';
@@ -12,7 +11,6 @@ export class PartialQueryError extends Error {}
 
 /** Queries running at once on this node; more are refused (429) rather than queued behind the deadline. */
 export const NODE_QUERY_CONCURRENCY = 4;
-const TABLES_TTL_MS = 30_000;
 
 /**
  * The node's half of a federated query (v2): partial aggregates (sums per bucket and group, distinct
@@ -22,12 +20,15 @@ const TABLES_TTL_MS = 30_000;
 @Injectable()
 export class PartialQueryService {
   private running = 0;
-  private tables?: { at: number; names: Set<string> };
+  private readonly tables: KnownTables;
 
   constructor(
     @Inject(FLOW_STORE) private readonly store: FlowStore,
     @Inject(NODE_ID) private readonly nodeId: string,
-  ) {}
+  ) {
+    const db = store.database.replace(/[^A-Za-z0-9_]/g, '');
+    this.tables = new KnownTables(async () => (await store.select(`SELECT name FROM system.tables WHERE database = '${db}'`)).rows.map((x) => x[0]));
+  }
 
   get busy(): boolean {
     return this.running >= NODE_QUERY_CONCURRENCY;
@@ -43,11 +44,10 @@ export class PartialQueryService {
     }
     this.running++;
     try {
-      const segments = await this.available(q.segments);
+      const segments = await this.tables.available(q.segments);
       const req: NodeQueryRequest = { ...q, segments };
-      const columns = q.mode === 'flows' ? listingColumns() : partialColumns(req);
-      const kinds = columns.map((c) => (c === 's_' && q.sort ? cellKind(q.sort.field) : cellKind(c)));
-      const select = async (sql: string) => (await this.store.select(sql)).rows.map((cells) => cells.map((c, i) => (kinds[i] === 'num' ? Number(c) : c)));
+      const { columns, kinds } = answerColumns(req);
+      const select = async (sql: string) => (await this.store.select(sql)).rows.map((cells) => typedRow(cells, kinds));
       const names = { database: this.store.database };
       let sql: string;
       try {
@@ -67,17 +67,5 @@ export class PartialQueryService {
     } finally {
       this.running--;
     }
-  }
-
-  /** Segments over rollups this store does not have are read from the raw table (same flows, same sums). */
-  private async available(segments: QuerySegment[]): Promise<QuerySegment[]> {
-    if (segments.every((s) => s.table === 'flows')) return segments;
-    if (!this.tables || Date.now() - this.tables.at > TABLES_TTL_MS) {
-      const db = this.store.database.replace(/[^A-Za-z0-9_]/g, '');
-      const r = await this.store.select(`SELECT name FROM system.tables WHERE database = '${db}'`);
-      this.tables = { at: Date.now(), names: new Set(r.rows.map((x) => x[0])) };
-    }
-    const names = this.tables.names;
-    return segments.map((s) => (names.has(s.table) ? s : { ...s, table: 'flows' as QueryTable }));
   }
 }

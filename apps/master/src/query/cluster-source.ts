@@ -1,14 +1,11 @@
 import { ClickHouseClient, createClient } from '@clickhouse/client';
-import {
-  buildSegmentAggregateSql, cellKind, FilterNode, listingColumns, NodeQueryRequest, partialColumns, QuerySegment, QueryTable, runListingPage,
-} from '@flowmesh/flow-query';
+import { answerColumns, buildSegmentAggregateSql, FilterNode, KnownTables, NodeQueryRequest, runListingPage, typedRow } from '@flowmesh/flow-query';
 import { Logger } from '@flowmesh/common';
 import type { ClusterQueryConfig } from '../config/master.config';
 import type { PartialOutcome } from './partial-client';
 
 /** What a shard-connection failure looks like in a Distributed query (18.16 … 26.x: codes 210, 279, 209). */
 const SHARD_UNREACHABLE = /Code: (210|279|209)\b|All connection tries failed|Connection refused|NETWORK_ERROR|ALL_CONNECTION_TRIES_FAILED/i;
-const TABLES_TTL_MS = 60_000;
 
 export interface ShardInfo {
   shard: number;
@@ -29,10 +26,16 @@ export interface ShardInfo {
  */
 export class ClusterQuerySource {
   private client?: ClickHouseClient;
-  private tables?: { at: number; names: Set<string> };
   private readonly log = new Logger('master.query.cluster');
+  private readonly tables: KnownTables;
 
-  constructor(private readonly cfg: ClusterQueryConfig) {}
+  constructor(private readonly cfg: ClusterQueryConfig) {
+    this.tables = new KnownTables(
+      async () => (await this.select(`SELECT name FROM system.tables WHERE database = '${cfg.database}'`, 10_000)).map((r) => String(r[0])),
+      cfg.tableSuffix,
+      60_000,
+    );
+  }
 
   get enabled(): boolean {
     return this.cfg.url !== '';
@@ -53,13 +56,12 @@ export class ClusterQuerySource {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const segments = req.mode === 'flows' ? req.segments : await this.available(req.segments);
+      const segments = req.mode === 'flows' ? req.segments : await this.tables.available(req.segments);
       const names = { database: this.cfg.database, tableSuffix: this.cfg.tableSuffix, readonly: false };
-      const columns = req.mode === 'flows' ? listingColumns() : partialColumns(req);
-      const kinds = columns.map((c) => (c === 's_' && req.sort ? cellKind(req.sort.field) : cellKind(c)));
+      const { columns, kinds } = answerColumns(req);
       const answer = async (skipUnavailable: boolean): Promise<Array<Array<number | string>>> => {
         const select = async (sql: string) =>
-          (await this.select(skipUnavailable ? `${sql}, skip_unavailable_shards = 1` : sql, timeoutMs)).map((r) => r.map((v, i) => (kinds[i] === 'num' ? Number(v) : String(v))));
+          (await this.select(skipUnavailable ? `${sql}, skip_unavailable_shards = 1` : sql, timeoutMs)).map((r) => typedRow(r, kinds));
         if (req.mode === 'flows') return runListingPage(req, filter, names, select);
         const out: Array<Array<number | string>> = [];
         for (const s of segments) out.push(...(await select(buildSegmentAggregateSql(req, s, filter, names))));
@@ -99,17 +101,6 @@ export class ClusterQuerySource {
       }
     }
     return down;
-  }
-
-  /** Segments over rollups the cluster has no Distributed table for read the raw table (same flows, same sums). */
-  private async available(segments: QuerySegment[]): Promise<QuerySegment[]> {
-    if (segments.every((s) => s.table === 'flows')) return segments;
-    if (!this.tables || Date.now() - this.tables.at > TABLES_TTL_MS) {
-      const rows = await this.select(`SELECT name FROM system.tables WHERE database = '${this.cfg.database}'`, 10_000);
-      this.tables = { at: Date.now(), names: new Set(rows.map((r) => String(r[0]))) };
-    }
-    const names = this.tables.names;
-    return segments.map((s) => (names.has(`${s.table}${this.cfg.tableSuffix}`) ? s : { ...s, table: 'flows' as QueryTable }));
   }
 
   private async select(sql: string, timeoutMs: number): Promise<unknown[][]> {

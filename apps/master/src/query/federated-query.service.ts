@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   cellKind, distinctFieldOf, DISTINCT_FIELDS, DistinctField, expandReferences, FilterNode, FilterSyntaxError, formatAddress, formatFilter,
   listingColumns, NodeQueryRequest, parseFilter, partialColumns, planQuery, plannerFilterFields, QUERY_INTERVALS, QueryPlan, QueryTable,
@@ -10,6 +10,7 @@ import { MasterConfig } from '../config/master.config';
 import { RegistryService } from '../registry/registry.service';
 import { ClusterQuerySource } from './cluster-source';
 import { MergeEngine } from './merge-engine.component';
+import { QueryGate } from './query-gate';
 import { buildAggregateMergeSql, buildListingMergeSql, buildSeriesMergeSql, mergeSettings } from './merge-v2-sql';
 import { fetchPartial, PartialOutcome } from './partial-client';
 import { QueryV2RequestDto } from './query-v2.dto';
@@ -96,7 +97,6 @@ function displayValue(column: string, v: unknown): string | number {
  */
 @Injectable()
 export class FederatedQueryService implements OnModuleDestroy {
-  private running = 0;
   private readonly log = new Logger('master.query.v2');
   /** Set (query.cluster.url): answers come from a ClickHouse cluster's Distributed tables, not the nodes. */
   private readonly cluster: ClusterQuerySource;
@@ -106,6 +106,7 @@ export class FederatedQueryService implements OnModuleDestroy {
     private readonly registry: RegistryService,
     private readonly engine: MergeEngine,
     private readonly metrics: QueryMetrics,
+    private readonly gate: QueryGate,
     @Optional() @Inject(FILTER_RESOLVER) private readonly resolver?: FilterResolverHook,
   ) {
     this.cluster = new ClusterQuerySource(config.query.cluster);
@@ -167,13 +168,7 @@ export class FederatedQueryService implements OnModuleDestroy {
         ? { segments: [{ table: 'flows', from: Math.ceil(from / 1000), to: Math.ceil(to / 1000) }], reason: 'raw: a flow listing reads flows' }
         : planQuery({ fromMs: from, toMs: to, groupBy: req.groupBy, filterFields: plannerFilterFields(filter), distinct, intervalS, rollups: ROLLUPS });
 
-    if (this.running >= q.maxConcurrency) {
-      throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `too many queries at once (limit query.maxConcurrency=${q.maxConcurrency}); retry shortly` },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
-    this.running++;
+    const release = this.gate.enter();
     const started = performance.now();
     try {
       const lim = this.limits();
@@ -239,7 +234,7 @@ export class FederatedQueryService implements OnModuleDestroy {
       }
       return { ...head, ...body, nodes, partial, elapsedMs: Math.round(performance.now() - started) } as QueryV2Response;
     } finally {
-      this.running--;
+      release();
     }
   }
 

@@ -12,6 +12,7 @@ import { MasterConfig } from '../config/master.config';
 import { RegistryService } from '../registry/registry.service';
 import { FederatedQueryService } from './federated-query.service';
 import { MergeEngine } from './merge-engine.component';
+import { QueryGate } from './query-gate';
 import { buildAggregateMergeSql, buildSeriesMergeSql, mergeSettings } from './merge-v2-sql';
 import { PartialOutcome } from './partial-client';
 import { QueryMetrics } from './query.metrics';
@@ -180,7 +181,7 @@ describe('federated merge equals one store (real chDB)', () => {
 
   test('flow listing: paging over 3 stores with cursors returns exactly the one-store order, duplicates included', async () => {
     const config = new MasterConfig();
-    const svc = new FederatedQueryService(config, {} as RegistryService, engine, {} as QueryMetrics);
+    const svc = new FederatedQueryService(config, {} as RegistryService, engine, {} as QueryMetrics, new QueryGate(config));
     for (const [sort, order, filterText, limit] of [['bytes', 'desc', 'dst port 443', 37], ['time_received', 'asc', '', 250], ['src_addr', 'desc', 'proto udp', 101]] as const) {
       const fromS = T0 + 600;
       const toS = T0 + 600 + 2400;

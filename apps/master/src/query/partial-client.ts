@@ -1,4 +1,4 @@
-import { cellKind, listingColumns, NodeQueryRequest, partialColumns, QUERY_TABLES } from '@flowmesh/flow-query';
+import { answerColumns, NodeQueryRequest, QUERY_TABLES } from '@flowmesh/flow-query';
 import { callNode, NodeCallOutcome } from './node-call';
 
 /** A node's answer to POST /internal/v2/query. */
@@ -20,11 +20,10 @@ export function partialProblem(body: unknown, id: string, req: NodeQueryRequest)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body is not a JSON object';
   const b = body as Record<string, unknown>;
   if (b.node !== id) return `answered as node ${JSON.stringify(b.node)}, expected ${JSON.stringify(id)}`;
-  const expected = req.mode === 'flows' ? listingColumns() : partialColumns(req);
+  const { columns: expected, kinds } = answerColumns(req);
   if (!Array.isArray(b.columns) || b.columns.join(',') !== expected.join(',')) return `columns are not ${expected.join(',')}`;
   if (!Array.isArray(b.rows)) return 'rows is not an array';
   if (b.tables !== undefined && !(Array.isArray(b.tables) && b.tables.every((t) => (QUERY_TABLES as readonly unknown[]).includes(t)))) return 'tables is not a list of flow tables';
-  const kinds = expected.map((c) => (c === 's_' && req.sort ? cellKind(req.sort.field) : cellKind(c)));
   const rows = b.rows as unknown[];
   if (req.mode === 'flows' && req.limit !== undefined && rows.length > req.limit) return `more than ${req.limit} rows`;
   for (let i = 0; i < rows.length; i++) {

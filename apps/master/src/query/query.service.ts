@@ -1,10 +1,11 @@
-import { BadRequestException, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { Logger } from '@flowmesh/common';
 import { NodeView } from '@flowmesh/config-sync';
 import { MasterConfig } from '../config/master.config';
 import { RegistryService } from '../registry/registry.service';
 import { AggregateRequest, fetchAggregate, NodeOutcome } from './aggregate-client';
 import { MergeEngine } from './merge-engine.component';
+import { QueryGate } from './query-gate';
 import { QueryMetrics } from './query.metrics';
 import { QueryRequestDto } from './query-request.dto';
 import { NodeQueryResultDto, QueryResponseDto } from './query-response.dto';
@@ -16,7 +17,6 @@ import { parseTimeSpec } from './time-spec';
  */
 @Injectable()
 export class QueryService {
-  private running = 0;
   private readonly log = new Logger('master.query');
 
   constructor(
@@ -24,11 +24,8 @@ export class QueryService {
     private readonly registry: RegistryService,
     private readonly engine: MergeEngine,
     private readonly metrics: QueryMetrics,
+    private readonly gate: QueryGate,
   ) {}
-
-  get inFlight(): number {
-    return this.running;
-  }
 
   async query(req: QueryRequestDto, now = Date.now()): Promise<QueryResponseDto> {
     const q = this.config.query;
@@ -38,13 +35,7 @@ export class QueryService {
     if (from >= to) {
       throw new BadRequestException([`from: must be before to (from ${new Date(from).toISOString()}, to ${new Date(to).toISOString()})`]);
     }
-    if (this.running >= q.maxConcurrency) {
-      throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `too many queries at once (limit query.maxConcurrency=${q.maxConcurrency}); retry shortly` },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
-    this.running++;
+    const release = this.gate.enter();
     const started = performance.now();
     try {
       const registered = await this.registry.list(now);
@@ -68,7 +59,7 @@ export class QueryService {
         elapsedMs: Math.round(performance.now() - started),
       };
     } finally {
-      this.running--;
+      release();
     }
   }
 

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFilter } from './filter-parser';
 import {
-  afterCondition, buildListingSql, buildPartialSql, cellKind, expandReferences, listingOrder, listingWindows, NodeQueryRequest, planQuery, plannerFilterFields,
+  afterCondition, buildListingSql, buildPartialSql, cellKind, expandReferences, KnownTables, listingOrder, listingWindows, NodeQueryRequest, planQuery, plannerFilterFields,
 } from './query-model';
 import { formatFilter } from './filter-format';
 
@@ -85,6 +85,21 @@ describe('planQuery', () => {
     const f = parseFilter('proto tcp and channel web', { resolve: () => 'dst port 443' });
     assert.deepEqual(plannerFilterFields(f), ['dst_port', 'protocol']);
     assert.equal(formatFilter(expandReferences(f)), 'proto tcp and dst port 443');
+  });
+});
+
+describe('KnownTables', () => {
+  test('segments over a table the store lacks read raw; the list is asked once per ttl; a suffix names Distributed tables', async () => {
+    let asked = 0;
+    const known = new KnownTables(async () => {
+      asked++;
+      return ['flows_all', 'flows_1h_all'];
+    }, '_all', 60_000);
+    const segs = [{ table: 'flows_1h' as const, from: 0, to: 3600 }, { table: 'flows_src_1h' as const, from: 3600, to: 7200 }];
+    assert.deepEqual((await known.available(segs)).map((s) => s.table), ['flows_1h', 'flows']);
+    assert.deepEqual(await known.available([{ table: 'flows', from: 0, to: 1 }]), [{ table: 'flows', from: 0, to: 1 }]);
+    await known.available(segs);
+    assert.equal(asked, 1);
   });
 });
 

@@ -178,6 +178,39 @@ export function cellKind(column: string): CellKind {
   return ADDRESS_DIMENSIONS.has(column.replace(/^(g_|o_)/, '')) ? 'addr' : 'num';
 }
 
+/** The columns of a node's answer to `r` (a listing page or a partial aggregate) and how each cell travels (`s_`: as its sort field). */
+export function answerColumns(r: Pick<NodeQueryRequest, 'mode' | 'groupBy' | 'interval' | 'distinct' | 'sort'>): { columns: string[]; kinds: CellKind[] } {
+  const columns = r.mode === 'flows' ? listingColumns() : partialColumns(r);
+  return { columns, kinds: columns.map((c) => (c === 's_' && r.sort ? cellKind(r.sort.field) : cellKind(c))) };
+}
+
+/** One answer row as it travels: 'num' cells as numbers, the others as text. */
+export function typedRow(cells: readonly unknown[], kinds: readonly CellKind[]): Array<number | string> {
+  return cells.map((v, i) => (kinds[i] === 'num' ? Number(v) : String(v)));
+}
+
+/**
+ * Which flow tables a store (or a cluster, through `suffix`-named Distributed tables) has, listed at most
+ * every `ttlMs`; segments over a table it lacks (a rollup an older schema has not got) read the raw table,
+ * which holds the same flows and sums.
+ */
+export class KnownTables {
+  private cache?: { at: number; names: Set<string> };
+
+  constructor(
+    private readonly list: () => Promise<string[]>,
+    private readonly suffix = '',
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  async available(segments: QuerySegment[]): Promise<QuerySegment[]> {
+    if (segments.every((s) => s.table === 'flows')) return segments;
+    if (!this.cache || Date.now() - this.cache.at > this.ttlMs) this.cache = { at: Date.now(), names: new Set(await this.list()) };
+    const names = this.cache.names;
+    return segments.map((s) => (names.has(`${s.table}${this.suffix}`) ? s : { ...s, table: 'flows' as QueryTable }));
+  }
+}
+
 /** Where a listing page continues on one node: rows strictly after `values` (or at them, skipping `skip`). */
 export interface ListingAfter {
   /** The sort key then LISTING_COLUMNS values of the last row shown (addresses as 32 hex digits). */
