@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib/ensure.sh
 
 ensure_node_modules
+# A C compiler for the native recvmmsg receiver (libs/udp-mmsg); without one nodes fall back to dgram.
+ensure_debian_packages cc:build-essential || true
 if [ -n "${REDIS_URL:-}" ]; then
   redis_reachable || { echo "flowmesh: REDIS_URL=$REDIS_URL does not answer PING" >&2; exit 1; }
 elif ! redis_reachable; then

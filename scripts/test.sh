@@ -13,7 +13,8 @@ if [ "${1:-}" = "--only" ]; then only=${2:?--only needs a directory}; fi
 ensure_node_modules
 # Real parts the tests drive: Redis, exporters (softflowd, pmacct), the decoding oracle (tshark),
 # ClickHouse 18.16 (the oldest server the SQL must run on).
-ensure_debian_packages redis-server:redis-server softflowd:softflowd pmacctd:pmacct tshark:tshark clickhouse-server:clickhouse-server
+# A C compiler for the native recvmmsg receiver (libs/udp-mmsg).
+ensure_debian_packages cc:build-essential redis-server:redis-server softflowd:softflowd pmacctd:pmacct tshark:tshark clickhouse-server:clickhouse-server
 
 if [ -z "$only" ]; then
   npm run --silent lint

@@ -1,6 +1,7 @@
-import { createSocket, RemoteInfo, Socket } from 'node:dgram';
+import { createSocket, RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { Component, Health, Logger } from '@flowmesh/common';
+import { loadUdpMmsg, MmsgBatch, MmsgUdpSocket, UdpMmsgBinding } from '@flowmesh/udp-mmsg';
 import { LISTENER_NAMES, ListenerName, ListenersConfig } from './udp-input.config';
 import { kernelDrops, ownSocketInodes } from './kernel-drops';
 import { UdpInputMetrics } from './udp-input.metrics';
@@ -14,17 +15,26 @@ export interface BoundListener {
   address: string;
   port: number;
   receiveBufferBytes: number;
+  /** How it is read: the native recvmmsg receiver or Node's dgram (listeners.receiver). */
+  receiver: 'recvmmsg' | 'dgram';
+}
+
+interface OpenSocket {
+  name: ListenerName;
+  close(): Promise<void>;
 }
 
 /**
- * One UDP socket per enabled listener. A socket error after binding is fatal (onFatal ends the process):
- * a collector that silently stopped listening is worse than one that restarts.
+ * One UDP socket per enabled listener, read with recvmmsg (libs/udp-mmsg: up to 64 datagrams per system
+ * call and per JavaScript call) or with Node's dgram (listeners.receiver). A socket error after binding is
+ * fatal (onFatal ends the process): a collector that silently stopped listening is worse than one that restarts.
  */
 export class UdpInput implements Component {
   readonly name = 'udp';
-  private readonly sockets: { name: ListenerName; socket: Socket }[] = [];
+  private readonly sockets: OpenSocket[] = [];
   private readonly bound: BoundListener[] = [];
   private stopping = false;
+  private warnedFallback = false;
 
   constructor(
     private readonly config: ListenersConfig,
@@ -50,11 +60,26 @@ export class UdpInput implements Component {
 
   async start(): Promise<void> {
     this.stopping = false;
+    const native = this.nativeReceiver();
     for (const name of LISTENER_NAMES) {
       const l = this.config[name];
       if (!l.enabled) continue;
-      this.bound.push(await this.open(name, l.address, l.port));
+      this.bound.push(native ? this.openMmsg(native, name, l.address, l.port) : await this.open(name, l.address, l.port));
     }
+  }
+
+  /** The native receiver when listeners.receiver allows it; throws when it is required and cannot load. */
+  private nativeReceiver(): UdpMmsgBinding | undefined {
+    const mode = this.config.receiver;
+    if (mode === 'dgram') return undefined;
+    const b = loadUdpMmsg();
+    if (!(b instanceof Error)) return b;
+    if (mode === 'recvmmsg') throw new Error(`listeners.receiver is 'recvmmsg' but the native receiver cannot be used: ${b.message}`);
+    if (!this.warnedFallback) {
+      this.warnedFallback = true;
+      this.logger.warn("native recvmmsg receiver unavailable, receiving with Node's dgram (fewer datagrams per second)", { reason: b.message });
+    }
+    return undefined;
   }
 
   listeners(): readonly BoundListener[] {
@@ -69,9 +94,57 @@ export class UdpInput implements Component {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.sockets.map(({ socket }) => new Promise<void>((r) => socket.close(() => r()))));
+    await Promise.all(this.sockets.map((s) => s.close()));
     this.sockets.length = 0;
     this.bound.length = 0;
+  }
+
+  private openMmsg(native: UdpMmsgBinding, name: ListenerName, address: string, port: number): BoundListener {
+    let socket: MmsgUdpSocket;
+    try {
+      socket = MmsgUdpSocket.open(native, { address, port, recvBufferBytes: this.config.receiveBufferBytes });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`listener ${name}: cannot bind ${address}:${port}: ${err.code ?? 'ESOCKET'} ${err.message}`);
+    }
+    const packets = this.metrics.packets.labels({ listener: name });
+    const bytes = this.metrics.bytes.labels({ listener: name });
+    packets.inc(0);
+    bytes.inc(0);
+    const sink = this.sink;
+    socket.start(
+      (b: MmsgBatch) => {
+        const now = Date.now();
+        let total = 0;
+        for (let i = 0; i < b.count; i++) {
+          const p = b.payload(i);
+          total += p.length;
+          sink.handle(p, b.address(i), now);
+        }
+        packets.inc(b.count);
+        bytes.inc(total);
+      },
+      (e) => {
+        if (!this.stopping) this.onFatal(new Error(`listener ${name}: ${e.message}`));
+      },
+    );
+    this.sockets.push({ name, close: async () => socket.close() });
+    return this.listening({ name, address, port: socket.port, receiveBufferBytes: socket.recvBufferBytes, receiver: 'recvmmsg' });
+  }
+
+  private listening(info: BoundListener): BoundListener {
+    const { name, receiveBufferBytes: granted } = info;
+    this.metrics.receiveBuffer.set({ listener: name }, granted);
+    this.logger.info('listening', { ...info, requested: this.config.receiveBufferBytes });
+    // Linux doubles what it grants; less than asked means net.core.rmem_max capped it.
+    if (granted < this.config.receiveBufferBytes) {
+      this.logger.warn('receive buffer smaller than asked: raise net.core.rmem_max to absorb bursts', {
+        listener: name,
+        requested: this.config.receiveBufferBytes,
+        granted,
+      });
+    }
+    return info;
   }
 
   private open(name: ListenerName, address: string, port: number): Promise<BoundListener> {
@@ -98,20 +171,9 @@ export class UdpInput implements Component {
           if (!this.stopping) this.onFatal(new Error(`listener ${name}: ${e.message}`));
         });
         const granted = socket.getRecvBufferSize();
-        this.metrics.receiveBuffer.set({ listener: name }, granted);
         const a = socket.address();
-        const info: BoundListener = { name, address: a.address, port: a.port, receiveBufferBytes: granted };
-        this.sockets.push({ name, socket });
-        this.logger.info('listening', { listener: name, address: a.address, port: a.port, receiveBufferBytes: granted, requested: this.config.receiveBufferBytes });
-        // Linux doubles what it grants; less than asked means net.core.rmem_max capped it.
-        if (granted < this.config.receiveBufferBytes) {
-          this.logger.warn('receive buffer smaller than asked: raise net.core.rmem_max to absorb bursts', {
-            listener: name,
-            requested: this.config.receiveBufferBytes,
-            granted,
-          });
-        }
-        resolve(info);
+        this.sockets.push({ name, close: () => new Promise<void>((r) => socket.close(() => r())) });
+        resolve(this.listening({ name, address: a.address, port: a.port, receiveBufferBytes: granted, receiver: 'dgram' }));
       });
     });
   }

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsIP, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsIP, Max, Min, ValidateNested } from 'class-validator';
 
 /** 'true'/'false'/'1'/'0' from --set or the environment; anything else is left for @IsBoolean to refuse. */
 export function parseBoolean(v: unknown): unknown {
@@ -9,6 +9,9 @@ export function parseBoolean(v: unknown): unknown {
   if (t === 'false' || t === '0' || t === 'no') return false;
   return v;
 }
+
+export const RECEIVERS = ['auto', 'recvmmsg', 'dgram'] as const;
+export type ReceiverMode = (typeof RECEIVERS)[number];
 
 export const LISTENER_NAMES = ['netflow', 'ipfix', 'sflow'] as const;
 export type ListenerName = (typeof LISTENER_NAMES)[number];
@@ -53,4 +56,12 @@ export class ListenersConfig {
   /** SO_RCVBUF asked for; Linux grants at most 2 × net.core.rmem_max (the granted size is a metric). */
   @IsInt() @Min(65536) @Max(2 ** 31 - 1)
   receiveBufferBytes: number = 33_554_432;
+  /**
+   * How datagrams are read. 'recvmmsg': the native receiver (libs/udp-mmsg), up to 64 datagrams per system
+   * call and per JavaScript call, read in place; as root it may also exceed net.core.rmem_max (SO_RCVBUFFORCE).
+   * 'dgram': Node's dgram, one callback and one Buffer per datagram. 'auto': recvmmsg where it was built and
+   * loads, else dgram with a warning.
+   */
+  @IsIn(RECEIVERS)
+  receiver: ReceiverMode = 'auto';
 }

@@ -1,0 +1,209 @@
+import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { join } from 'node:path';
+
+/** The native module (libs/udp-mmsg/native/udp_mmsg.c). */
+export interface UdpMmsgBinding {
+  readonly SLOTS: number;
+  readonly SLOT_BYTES: number;
+  readonly META_BYTES: number;
+  open(family: 4 | 6, address: string, port: number, recvBufferBytes: number, reusePort: boolean): [fd: number, port: number, recvBufferBytes: number];
+  start(fd: number, data: ArrayBuffer, meta: ArrayBuffer, onBatch: (n: number) => void): unknown;
+  stop(receiver: unknown): void;
+  close(fd: number): void;
+}
+
+let loaded: UdpMmsgBinding | Error | undefined;
+
+/**
+ * The compiled receiver (dist/native/udp_mmsg.node, built by libs/udp-mmsg/build-native.sh), or the reason it
+ * cannot be used. FLOWMESH_UDP_MMSG names another file; FLOWMESH_UDP_MMSG=off refuses it (tests of the fallback).
+ */
+export function loadUdpMmsg(): UdpMmsgBinding | Error {
+  if (loaded) return loaded;
+  const forced = process.env['FLOWMESH_UDP_MMSG'];
+  if (forced === 'off') return (loaded = new Error('disabled by FLOWMESH_UDP_MMSG=off'));
+  if (process.platform !== 'linux') return (loaded = new Error(`recvmmsg is Linux only (this is ${process.platform})`));
+  // dist/libs/udp-mmsg/src/lib/mmsg-socket.js -> dist/native/udp_mmsg.node
+  const file = forced || join(__dirname, '..', '..', '..', '..', 'native', 'udp_mmsg.node');
+  if (!existsSync(file)) return (loaded = new Error(`${file} was not built (libs/udp-mmsg/build-native.sh needs a C compiler and Node's headers)`));
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(file) as UdpMmsgBinding;
+  } catch (e) {
+    loaded = new Error(`${file}: ${(e as Error).message}`);
+  }
+  return loaded;
+}
+
+export interface MmsgOpenOptions {
+  address: string;
+  port: number;
+  recvBufferBytes: number;
+  /** SO_REUSEPORT: several sockets (threads, processes) share the port, the kernel spreads senders by 4-tuple hash. */
+  reusePort?: boolean;
+}
+
+/**
+ * The datagrams of one recvmmsg call, read in place: payload(i) and address(i) are valid only during the
+ * onBatch call (the next call overwrites them).
+ */
+export class MmsgBatch {
+  count = 0;
+  readonly bytes: Uint8Array;
+  private readonly meta: DataView;
+  private readonly metaBytes: Uint8Array;
+  private readonly v4 = new Map<number, string>();
+  private readonly v6 = new Map<string, string>();
+
+  constructor(
+    data: ArrayBuffer,
+    meta: ArrayBuffer,
+    private readonly slotBytes: number,
+    private readonly recordBytes: number,
+  ) {
+    this.bytes = new Uint8Array(data);
+    this.meta = new DataView(meta);
+    this.metaBytes = new Uint8Array(meta);
+  }
+
+  /** Where datagram i starts in `bytes`. */
+  offset(i: number): number {
+    return i * this.slotBytes;
+  }
+
+  length(i: number): number {
+    return this.meta.getUint32(i * this.recordBytes, true);
+  }
+
+  payload(i: number): Uint8Array {
+    const o = i * this.slotBytes;
+    return this.bytes.subarray(o, o + Math.min(this.length(i), this.slotBytes));
+  }
+
+  port(i: number): number {
+    return this.meta.getUint16(i * this.recordBytes + 6, true);
+  }
+
+  /** The sender's address as Node's dgram writes it (IPv4 dotted; on a dual-stack socket '::ffff:a.b.c.d'). */
+  address(i: number): string {
+    const m = i * this.recordBytes;
+    if (this.metaBytes[m + 5] === 4) {
+      const a = this.meta.getUint32(m + 8, true);
+      let s = this.v4.get(a);
+      if (s === undefined) {
+        s = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+        if (this.v4.size >= 65_536) this.v4.clear(); // a spoofed flood must not grow it without bound
+        this.v4.set(a, s);
+      }
+      return s;
+    }
+    const raw = this.metaBytes.subarray(m + 12, m + 28);
+    const key = String.fromCharCode.apply(null, raw as unknown as number[]);
+    let s = this.v6.get(key);
+    if (s === undefined) {
+      s = formatIpv6(raw);
+      if (this.v6.size >= 65_536) this.v6.clear();
+      this.v6.set(key, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * RFC 5952 text of a 16-byte address, as Node (libuv's inet_ntop) writes it: lower-case hex, the longest run
+ * of two or more zero groups (the first of equals) as '::', and an IPv4 tail for ::ffff:a.b.c.d and ::a.b.c.d.
+ */
+export function formatIpv6(b: Uint8Array): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[2 * i] << 8) | b[2 * i + 1]);
+  let bestAt = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) bestAt = -1;
+  const v4tail = () => `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  if (bestAt === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) return `::${bestLen === 5 ? 'ffff:' : ''}${v4tail()}`;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestAt) {
+      s += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (s && !s.endsWith(':')) s += ':';
+    s += w[i].toString(16);
+  }
+  return s;
+}
+
+/**
+ * A UDP socket read with recvmmsg on this thread's event loop: onBatch gets up to SLOTS datagrams per call,
+ * in one reused buffer, instead of one callback and one Buffer per datagram.
+ */
+export class MmsgUdpSocket {
+  readonly port: number;
+  readonly recvBufferBytes: number;
+  readonly address: string;
+  private receiver: unknown;
+  private fd: number;
+  private readonly batch: MmsgBatch;
+  private readonly data: ArrayBuffer;
+  private readonly metaBuf: ArrayBuffer;
+
+  private constructor(
+    private readonly native: UdpMmsgBinding,
+    o: MmsgOpenOptions,
+  ) {
+    const [fd, port, granted] = native.open(isIPv6(o.address) ? 6 : 4, o.address, o.port, o.recvBufferBytes, o.reusePort ?? false);
+    this.fd = fd;
+    this.port = port;
+    this.address = o.address;
+    this.recvBufferBytes = granted;
+    this.data = new ArrayBuffer(native.SLOTS * native.SLOT_BYTES);
+    this.metaBuf = new ArrayBuffer(native.SLOTS * native.META_BYTES);
+    this.batch = new MmsgBatch(this.data, this.metaBuf, native.SLOT_BYTES, native.META_BYTES);
+  }
+
+  /** Binds a socket; throws an Error whose code is EADDRINUSE, EACCES, EADDRNOTAVAIL or ESOCKET. */
+  static open(native: UdpMmsgBinding, o: MmsgOpenOptions): MmsgUdpSocket {
+    return new MmsgUdpSocket(native, o);
+  }
+
+  /** Starts reading: onBatch per recvmmsg call; onError once, for a socket error (reading then stops). */
+  start(onBatch: (b: MmsgBatch) => void, onError: (e: Error) => void): void {
+    if (this.receiver !== undefined || this.fd < 0) throw new Error('MmsgUdpSocket: started twice or closed');
+    const batch = this.batch;
+    this.receiver = this.native.start(this.fd, this.data, this.metaBuf, (n: number) => {
+      if (n < 0) {
+        this.close();
+        onError(new Error(`recvmmsg failed (errno ${-n})`));
+        return;
+      }
+      batch.count = n;
+      onBatch(batch);
+    });
+    this.fd = -1; // the receiver owns it now
+  }
+
+  close(): void {
+    if (this.receiver !== undefined) {
+      this.native.stop(this.receiver);
+      this.receiver = undefined;
+    } else if (this.fd >= 0) {
+      this.native.close(this.fd);
+      this.fd = -1;
+    }
+  }
+}
