@@ -1,27 +1,28 @@
 /*
- * Datagrams packed into one transferable ArrayBuffer for a decode worker (one postMessage per pack, not
- * per datagram). Each record: receivedMs f64 | payload length u32 | address length u8 | address (latin1) | payload.
+ * Datagrams packed into one buffer for a decode worker (one postMessage per pack, not per datagram): a
+ * region of the worker's SharedArrayBuffer of packs, or a transferable ArrayBuffer for a datagram too big
+ * for one. Each record: receivedMs f64 | payload length u32 | address length u8 | address (latin1) | payload.
  */
 export const PACK_RECORD_OVERHEAD = 8 + 4 + 1;
 
 export class PackWriter {
-  buf: ArrayBuffer;
   private view: DataView;
-  private bytes: Uint8Array;
   used = 0;
   count = 0;
   firstAt = 0;
 
-  constructor(buf: ArrayBuffer) {
-    this.buf = buf;
-    this.view = new DataView(buf);
-    this.bytes = new Uint8Array(buf);
+  /** `index`: the pack's place in its worker's shared pack arena, or -1 for a standalone (transferred) buffer. */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly index: number,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** False when the record does not fit (the caller sends this pack and starts another). */
   add(payload: Uint8Array, exporter: string, receivedMs: number): boolean {
     const need = PACK_RECORD_OVERHEAD + exporter.length + payload.length;
-    if (this.used + need > this.buf.byteLength || exporter.length > 255) return false;
+    if (this.used + need > this.bytes.byteLength || exporter.length > 255) return false;
     let p = this.used;
     this.view.setFloat64(p, receivedMs, true);
     this.view.setUint32(p + 8, payload.length, true);
@@ -42,10 +43,9 @@ export interface PackedDatagram {
   payload: Uint8Array;
 }
 
-/** Calls `fn` for every datagram in buf[0, used); payloads are views into buf (valid during the call). */
-export function forEachDatagram(buf: ArrayBuffer, used: number, fn: (payload: Uint8Array, exporter: string, receivedMs: number) => void): void {
-  const view = new DataView(buf);
-  const bytes = new Uint8Array(buf);
+/** Calls `fn` for every datagram in bytes[0, used); payloads are views into bytes (valid during the call). */
+export function forEachDatagram(bytes: Uint8Array, used: number, fn: (payload: Uint8Array, exporter: string, receivedMs: number) => void): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let p = 0;
   while (p + PACK_RECORD_OVERHEAD <= used) {
     const receivedMs = view.getFloat64(p, true);

@@ -7,6 +7,7 @@ import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exp
 import { ExporterMetrics } from '../exporters/exporters.metrics';
 import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { SpoolBatch } from '../spool/spool.component';
+import { SPOOL_HEADER_BYTES } from '../spool/spool-entry';
 import type { BatchFormat } from '../storage/batch-encoding';
 import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
@@ -51,11 +52,20 @@ interface ExporterEntry {
   bytes: number;
 }
 
+/** Size of the shared slabs a worker encodes batches into (a 200k-row Native batch is ~22 MB). */
+const SLAB_BYTES = 64 * 1024 ** 2;
+
 interface Slot {
   index: number;
   worker?: Worker;
   ready: boolean;
   pack?: PackWriter;
+  /** packCount packs of decode.packBytes, shared with the worker (given at spawn); the free ones by index. */
+  packArena: SharedArrayBuffer;
+  packBytes: Uint8Array;
+  freePacks: number[];
+  /** The current worker's batch slabs, as it announced them. */
+  slabs: Buffer[];
   /** Bytes and datagrams handed to the worker and not yet reported done. */
   queuedBytes: number;
   queuedPackets: number;
@@ -96,7 +106,6 @@ export class DecodePipeline implements Component {
   private readonly exporterListeners: ((address: string) => void)[] = [];
   private readonly slots: Slot[] = [];
   private readonly exporters = new Map<string, ExporterEntry>();
-  private readonly free: ArrayBuffer[] = [];
   private flushScheduled = false;
   private stopping = false;
   private statsTimer?: NodeJS.Timeout;
@@ -126,8 +135,22 @@ export class DecodePipeline implements Component {
 
   async start(): Promise<void> {
     const n = defaultWorkerCount(this.o.decode.workers);
+    const packCount = Math.max(2, Math.ceil(this.o.decode.maxQueuedBytesPerWorker / this.o.decode.packBytes));
     for (let i = 0; i < n; i++) {
-      this.slots.push({ index: i, ready: false, queuedBytes: 0, queuedPackets: 0, lastStats: new Map(), templatesByLabel: new Map(), restarts: 0 });
+      const packArena = new SharedArrayBuffer(packCount * this.o.decode.packBytes);
+      this.slots.push({
+        index: i,
+        ready: false,
+        packArena,
+        packBytes: new Uint8Array(packArena),
+        freePacks: [],
+        slabs: [],
+        queuedBytes: 0,
+        queuedPackets: 0,
+        lastStats: new Map(),
+        templatesByLabel: new Map(),
+        restarts: 0,
+      });
     }
     await Promise.all(this.slots.map((s) => this.spawn(s)));
     this.metrics.workers.set(n);
@@ -151,12 +174,11 @@ export class DecodePipeline implements Component {
       this.drops.dropPackets(this.stopping || !slot.ready ? 'worker_restart' : 'backpressure');
       return;
     }
-    let pack = slot.pack;
-    if (!pack) pack = slot.pack = new PackWriter(this.buffer(payload.length + exporter.length));
-    if (!pack.add(payload, exporter, receivedMs)) {
+    let pack = slot.pack ?? (slot.pack = this.newPack(slot, payload.length + exporter.length));
+    if (!pack?.add(payload, exporter, receivedMs)) {
       this.sendPack(slot);
-      pack = slot.pack = new PackWriter(this.buffer(payload.length + exporter.length));
-      if (!pack.add(payload, exporter, receivedMs)) return this.drops.dropPackets('backpressure');
+      pack = slot.pack = this.newPack(slot, payload.length + exporter.length);
+      if (!pack?.add(payload, exporter, receivedMs)) return this.drops.dropPackets('backpressure');
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -306,10 +328,13 @@ export class DecodePipeline implements Component {
 
   // ---- packs ----
 
-  private buffer(minRecord: number): ArrayBuffer {
+  /** A free pack of the slot's arena (undefined when all are with the worker), or a standalone one for a datagram too big for a pack. */
+  private newPack(s: Slot, minRecord: number): PackWriter | undefined {
     const need = minRecord + 64;
-    if (need > this.o.decode.packBytes) return new ArrayBuffer(need);
-    return this.free.pop() ?? new ArrayBuffer(this.o.decode.packBytes);
+    const size = this.o.decode.packBytes;
+    if (need > size) return new PackWriter(new Uint8Array(need), -1);
+    const i = s.freePacks.pop();
+    return i === undefined ? undefined : new PackWriter(s.packBytes.subarray(i * size, (i + 1) * size), i);
   }
 
   private flushPacks(): void {
@@ -323,12 +348,14 @@ export class DecodePipeline implements Component {
     if (!p || !p.count) return;
     if (!s.worker || !s.ready) {
       this.drops.dropPackets('worker_restart', p.count);
+      if (p.index >= 0) s.freePacks.push(p.index);
       return;
     }
     s.queuedBytes += p.used;
     s.queuedPackets += p.count;
     this.metrics.queuedBytes.inc(p.used);
-    s.worker.postMessage({ t: 'pack', buf: p.buf, used: p.used, count: p.count } satisfies ToWorker, [p.buf]);
+    if (p.index >= 0) s.worker.postMessage({ t: 'pack', index: p.index, used: p.used, count: p.count } satisfies ToWorker);
+    else s.worker.postMessage({ t: 'pack-big', buf: p.bytes.buffer as ArrayBuffer, used: p.used, count: p.count } satisfies ToWorker, [p.bytes.buffer as ArrayBuffer]);
   }
 
   private post(s: Slot, m: ToWorker): void {
@@ -348,7 +375,13 @@ export class DecodePipeline implements Component {
       clock: { maxFutureMs: this.o.clock.maxFutureSec * 1000, maxPastMs: this.o.clock.maxPastSec * 1000, action: this.o.clock.action },
       exporters: this.o.exporters,
       templates: s.templates,
+      packArena: s.packArena,
+      packBytes: this.o.decode.packBytes,
+      slabBytes: SLAB_BYTES,
     };
+    // A new worker: every pack is free again (what the old one held is counted lost in onDeath), no slabs yet.
+    s.freePacks = Array.from({ length: s.packArena.byteLength / this.o.decode.packBytes }, (_, i) => i);
+    s.slabs = [];
     const w = new Worker(this.o.workerScript ?? join(__dirname, 'decode.worker.js'), { workerData: data });
     s.worker = w;
     s.lastStats = new Map();
@@ -387,6 +420,7 @@ export class DecodePipeline implements Component {
     s.queuedBytes = 0;
     s.queuedPackets = 0;
     s.pack = undefined;
+    s.freePacks = [];
     this.logger.error('decode worker died; restarting it', { slot: s.index, exitCode: code, restarts: s.restarts, packetsLost: lost });
     const delay = Math.min(5000, 50 * 2 ** Math.min(s.restarts - 1, 7));
     setTimeout(() => {
@@ -396,15 +430,29 @@ export class DecodePipeline implements Component {
 
   private onMessage(s: Slot, m: FromWorker): void {
     switch (m.t) {
-      case 'batch':
-        this.totals.rowsOut += m.rows;
-        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data: Buffer.from(m.data), receivedMs: m.receivedMs, header: Buffer.from(m.header.buffer, m.header.byteOffset, m.header.byteLength) });
+      case 'slab':
+        s.slabs[m.slab] = Buffer.from(m.sab);
         break;
+      case 'batch': {
+        this.totals.rowsOut += m.rows;
+        const slab = s.slabs[m.slab];
+        const at = m.offset + SPOOL_HEADER_BYTES;
+        const w = s.worker;
+        let released = false;
+        // The slab region is reused once released: the spool calls this when it no longer reads the bytes.
+        const release = () => {
+          if (released) return;
+          released = true;
+          if (w && s.worker === w) w.postMessage({ t: 'release', slab: m.slab } satisfies ToWorker);
+        };
+        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data: slab.subarray(at, at + m.length), receivedMs: m.receivedMs, header: slab.subarray(m.offset, at), release });
+        break;
+      }
       case 'done':
         s.queuedBytes -= m.bytes;
         s.queuedPackets -= m.packets;
         this.metrics.queuedBytes.dec(m.bytes);
-        if (m.buf.byteLength === this.o.decode.packBytes && this.free.length < 64) this.free.push(m.buf);
+        if (m.index >= 0) s.freePacks.push(m.index);
         break;
       case 'stats':
         this.onStats(s, m.delta, m.exporters);

@@ -1,14 +1,17 @@
 /*
  * A decode worker thread: packs of datagrams in, encoded batches (Native blocks or RowBinary) out. It owns one FlowDecoder (the
- * templates and sequence state of the exporters pinned to it) and one FlowBatch.
+ * templates and sequence state of the exporters pinned to it) and one FlowBatch. Packs are read in place from
+ * the shared pack arena; batches are encoded, with their spool entry header in front, into shared slabs
+ * (slab-arena.ts): no ArrayBuffer crosses threads per pack or per batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FlowBatch, FlowDecoder, TemplateState } from '@flowmesh/flow-decoder';
 import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
-import { encodeSpoolHeader } from '../spool/spool-entry';
+import { encodeSpoolHeader, SPOOL_HEADER_BYTES } from '../spool/spool-entry';
 import { BatchFormat, encodeBatch } from '../storage/batch-encoding';
 import { forEachDatagram } from './datagram-pack';
 import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
+import { SlabArena } from './slab-arena';
 import type { FromWorker, StatsDelta, ToWorker } from './worker-protocol';
 
 export interface DecodeWorkerData {
@@ -22,6 +25,11 @@ export interface DecodeWorkerData {
   clock: ClockPolicy;
   exporters: ExporterRule[];
   templates?: TemplateState;
+  /** The pipeline's packs for this worker: packCount regions of packBytes. */
+  packArena: SharedArrayBuffer;
+  packBytes: number;
+  /** Size of the slabs batches are encoded into. */
+  slabBytes: number;
 }
 
 const data = workerData as DecodeWorkerData;
@@ -39,6 +47,15 @@ let currentSettings: ExporterSettings | undefined;
 let currentReceived = 0;
 let templatesDirty = false;
 const counts: RowPolicyCounts = { future: 0, past: 0 };
+const packs = new Uint8Array(data.packArena);
+const slabs = new SlabArena(data.slabBytes, (slab, sab) => post({ t: 'slab', slab, sab }));
+let lastAlloc = { slab: 0, offset: 0 };
+/** The encoder's output: a slab region with room for the spool entry header in front. */
+const allocBatch = (n: number): Buffer => {
+  const a = slabs.alloc(SPOOL_HEADER_BYTES + n);
+  lastAlloc = a;
+  return a.bytes.subarray(SPOOL_HEADER_BYTES);
+};
 let delta: StatsDelta = emptyDelta();
 
 function emptyDelta(): StatsDelta {
@@ -49,8 +66,8 @@ decoder.onTemplate = () => {
   templatesDirty = true;
 };
 
-function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
-  port.postMessage(msg, transfer);
+function post(msg: FromWorker): void {
+  port.postMessage(msg);
 }
 
 /** Applies the row policies to the rows not yet checked (all from the current exporter). */
@@ -63,13 +80,12 @@ function flush(): void {
   checkRows();
   if (batch.length > 0) {
     const id = idHigh + (seq++ >>> 0).toString(16).padStart(8, '0');
-    const buf = encodeBatch(batch, id, data.format).data;
+    const buf = encodeBatch(batch, id, data.format, allocBatch).data;
     // The spool entry's header (and its checksum over the batch) is computed here, not on the receiving thread.
-    const header = encodeSpoolHeader({ id, rows: batch.length, format: data.format, receivedMs: batchSince }, buf);
-    // A pooled (small) Buffer shares its ArrayBuffer with others: copy it out before transferring.
-    const ab = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? (buf.buffer as ArrayBuffer) : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    const { slab, offset } = lastAlloc;
+    encodeSpoolHeader({ id, rows: batch.length, format: data.format, receivedMs: batchSince }, buf, slabs.headerOf(slab, offset));
     delta.rowsOut += batch.length;
-    post({ t: 'batch', id, rows: batch.length, format: data.format, data: ab as ArrayBuffer, receivedMs: batchSince, header }, [ab as ArrayBuffer]);
+    post({ t: 'batch', id, rows: batch.length, format: data.format, slab, offset, length: buf.length, receivedMs: batchSince });
   }
   batch.clear();
   checked = 0;
@@ -119,10 +135,18 @@ function sendStats(): void {
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'pack': {
-      forEachDatagram(m.buf, m.used, handle);
-      post({ t: 'done', buf: m.buf, bytes: m.used, packets: m.count }, [m.buf]);
+      const at = m.index * data.packBytes;
+      forEachDatagram(packs.subarray(at, at + data.packBytes), m.used, handle);
+      post({ t: 'done', index: m.index, bytes: m.used, packets: m.count });
       break;
     }
+    case 'pack-big':
+      forEachDatagram(new Uint8Array(m.buf), m.used, handle);
+      post({ t: 'done', index: -1, bytes: m.used, packets: m.count });
+      break;
+    case 'release':
+      slabs.release(m.slab);
+      break;
     case 'flush':
       flush();
       sendStats();

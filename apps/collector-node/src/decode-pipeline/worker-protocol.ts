@@ -13,8 +13,16 @@ export interface StatsDelta {
   rowsOut: number;
 }
 
+/**
+ * Bulk bytes cross threads in SharedArrayBuffers handed over once (packs: the pipeline's arena per worker,
+ * given at spawn; batches: the worker's slabs, announced by 'slab'), so messages carry only offsets. A
+ * transferred ArrayBuffer would count as new external memory in the receiving thread each time, and V8
+ * starts a full GC per ~64 MiB of it: at 1M flows/s that was several a second on each thread.
+ */
 export type ToWorker =
-  | { t: 'pack'; buf: ArrayBuffer; used: number; count: number }
+  | { t: 'pack'; index: number; used: number; count: number }
+  | { t: 'pack-big'; buf: ArrayBuffer; used: number; count: number }
+  | { t: 'release'; slab: number }
   | { t: 'flush' }
   | { t: 'crash' }
   | { t: 'exporters'; rules: ExporterRule[] }
@@ -23,8 +31,10 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'batch'; id: string; rows: number; format: BatchFormat; data: ArrayBuffer; receivedMs: number; header: Uint8Array }
-  | { t: 'done'; buf: ArrayBuffer; bytes: number; packets: number }
+  | { t: 'slab'; slab: number; sab: SharedArrayBuffer }
+  /** A batch in slab `slab`: its spool entry header (SPOOL_HEADER_BYTES) at `offset`, then `length` bytes of data. */
+  | { t: 'batch'; id: string; rows: number; format: BatchFormat; slab: number; offset: number; length: number; receivedMs: number }
+  | { t: 'done'; index: number; bytes: number; packets: number }
   | { t: 'stats'; delta: StatsDelta; exporters: ExporterStats[] }
   | { t: 'templates'; state: TemplateState }
   | { t: 'flushed' };

@@ -23,9 +23,9 @@ export interface SpoolEntryFields {
   receivedMs: number;
 }
 
-/** The header of the entry holding `data` (its checksum covers the header's first 28 bytes and data). */
-export function encodeSpoolHeader(b: SpoolEntryFields, data: Uint8Array): Buffer {
-  const h = Buffer.alloc(SPOOL_HEADER_BYTES);
+/** The header of the entry holding `data` (its checksum covers the header's first 28 bytes and data), in `into` if given. */
+export function encodeSpoolHeader(b: SpoolEntryFields, data: Uint8Array, into?: Buffer): Buffer {
+  const h = into ? into.subarray(0, SPOOL_HEADER_BYTES) : Buffer.alloc(SPOOL_HEADER_BYTES);
   h.writeUInt32LE(MAGIC[b.format], 0);
   h.writeUInt32LE(data.length, 4);
   h.writeUInt32LE(b.rows, 8);

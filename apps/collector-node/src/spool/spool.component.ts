@@ -23,6 +23,11 @@ export interface SpoolBatch extends EncodedBatch {
   receivedMs: number;
   /** Its entry header (encodeSpoolHeader), when the producer built it (decode workers do: the checksum is then not computed here). */
   header?: Buffer;
+  /**
+   * Called once when the spool no longer reads `data` or `header` (dropped, written and not kept in memory, or
+   * delivered): decode workers reuse that memory.
+   */
+  release?: () => void;
 }
 
 const SEGMENT_RE = /^(\d{20})\.seg$/;
@@ -37,6 +42,8 @@ interface Entry {
   format: EncodedBatch['format'];
   receivedMs: number;
   data?: Buffer;
+  /** SpoolBatch.release of the batch whose bytes `data` are. */
+  release?: () => void;
   /** Ask the store committed(id) before inserting: left by an earlier run, or an insert that failed. */
   check: boolean;
 }
@@ -128,13 +135,18 @@ export class Spool implements Component {
 
   /** Takes a batch for appending (never blocks). False when it was dropped (counted). */
   offer(b: SpoolBatch): boolean {
-    if (b.rows <= 0) return true;
+    if (b.rows <= 0) {
+      b.release?.();
+      return true;
+    }
     if (!this.started || this.abandoned) {
       this.drops.dropFlows('shutdown', b.rows);
+      b.release?.();
       return false;
     }
     if (this.queueBytes + b.data.length > this.o.maxQueueBytes) {
       this.drops.dropFlows('backpressure', b.rows);
+      b.release?.();
       this.warn('spool: append queue full, batch dropped (backpressure)', { rows: b.rows, queueBytes: this.queueBytes });
       return false;
     }
@@ -225,12 +237,16 @@ export class Spool implements Component {
       this.writingGroup = group.length;
       const t0 = process.hrtime.bigint();
       const added: Entry[] = [];
+      /** Batches of the group written or dropped (the rest is lost if a write fails). */
+      const settled = new Set<SpoolBatch>();
       let failure: Error | undefined;
       try {
         for (const b of group) {
           const size = SPOOL_HEADER_BYTES + b.data.length;
           if (this.unackedBytes + size > this.o.maxBytes) {
             this.drops.dropFlows('spool_full', b.rows);
+            b.release?.();
+            settled.add(b);
             this.warn('spool full: batch dropped', { rows: b.rows, spoolBytes: this.unackedBytes, maxBytes: this.o.maxBytes });
             continue;
           }
@@ -238,16 +254,19 @@ export class Spool implements Component {
           await this.active!.writev([b.header?.length === SPOOL_HEADER_BYTES ? b.header : encodeSpoolHeader(b, b.data), b.data], this.activeSize);
           const keep = this.memoryBytes + b.data.length <= this.o.maxMemoryBytes;
           if (keep) this.memoryBytes += b.data.length;
-          added.push({ seg: this.activeSeg, offset: this.activeSize, size, id: b.id, rows: b.rows, format: b.format, receivedMs: b.receivedMs, data: keep ? b.data : undefined, check: false });
+          else b.release?.();
+          added.push({ seg: this.activeSeg, offset: this.activeSize, size, id: b.id, rows: b.rows, format: b.format, receivedMs: b.receivedMs, data: keep ? b.data : undefined, release: keep ? b.release : undefined, check: false });
           this.activeSize += size;
           this.unackedBytes += size;
+          settled.add(b);
         }
         if (added.length && this.o.fsync) await this.active!.datasync();
       } catch (e) {
         // Disk full or an I/O error: what was not written is lost (counted); what was written is delivered.
         failure = e as Error;
-        const lost = group.slice(added.length).reduce((n, b) => n + b.rows, 0);
-        this.drops.dropFlows('spool_full', lost);
+        const unwritten = group.filter((b) => !settled.has(b));
+        this.drops.dropFlows('spool_full', unwritten.reduce((n, b) => n + b.rows, 0));
+        for (const b of unwritten) b.release?.();
       }
       // The group counted against maxQueueBytes until it was written: it was in memory all along.
       for (const b of group) this.queueBytes -= b.data.length;
@@ -351,6 +370,8 @@ export class Spool implements Component {
     this.entries.shift();
     this.unackedBytes -= head.size;
     if (head.data) this.memoryBytes -= head.data.length;
+    head.data = undefined;
+    head.release?.();
     this.metrics.deliveredRows.inc(head.rows);
     this.metrics.latency.observe(Math.max(0, (Date.now() - head.receivedMs) / 1000));
     this.totals.deliveredRows += head.rows;

@@ -18,8 +18,9 @@ export function clickHouseFormat(format: BatchFormat): 'Native' | 'RowBinary' {
   return format === 'native' ? 'Native' : 'RowBinary';
 }
 
-export function encodeBatch(batch: FlowBatch, batchId: string, format: BatchFormat): EncodedBatch {
-  return { id: batchId, rows: batch.length, format, data: format === 'native' ? encodeNative(batch, batchId) : encodeRowBinary(batch, batchId) };
+/** `alloc` gives the output buffer (exactly the size asked); default a new Buffer. */
+export function encodeBatch(batch: FlowBatch, batchId: string, format: BatchFormat, alloc?: (bytes: number) => Buffer): EncodedBatch {
+  return { id: batchId, rows: batch.length, format, data: format === 'native' ? encodeNative(batch, batchId, alloc) : encodeRowBinary(batch, batchId, alloc) };
 }
 
 /** Why a batch cannot be what encodeBatch made, or undefined. */

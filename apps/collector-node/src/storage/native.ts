@@ -68,11 +68,12 @@ function scratchWords(n: number): Uint32Array {
  * Encodes rows [0, batch.length) as one Native block, with `batchId` (16 lowercase hex digits) as the
  * batch_id of every row. Times (ms doubles) become DateTime seconds clamped to [0, 2^32); counters and
  * MACs (doubles) become UInt64, negatives and NaN as 0. Throws on an invalid batch id (a programming error).
+ * `alloc` gives the output buffer of the size asked (default: a new one; the decode worker passes memory it reuses).
  */
-export function encodeNative(batch: FlowBatch, batchId: string): Buffer {
+export function encodeNative(batch: FlowBatch, batchId: string, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
   if (!isBatchId(batchId)) throw new Error(`invalid batch id ${JSON.stringify(String(batchId).slice(0, 40))}: want 16 lowercase hex digits`);
   const n = batch.length;
-  const out = Buffer.allocUnsafe(nativeBlockBytes(n));
+  const out = alloc(nativeBlockBytes(n));
   let p = writeVarUInt(out, 0, RAW_COLUMNS.length);
   p = writeVarUInt(out, p, n);
   const cols = batch as unknown as Record<string, Column>;

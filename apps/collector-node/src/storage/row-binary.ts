@@ -84,11 +84,11 @@ export class RowBinaryWriter {
  * UInt64) as the last column of every row; returns a new buffer of exactly that size. Throws on an
  * invalid batch id (a programming error, not input).
  */
-export function encodeRowBinary(batch: FlowBatch, batchId: string): Buffer {
+export function encodeRowBinary(batch: FlowBatch, batchId: string, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
   if (!isBatchId(batchId)) throw new Error(`invalid batch id ${JSON.stringify(String(batchId).slice(0, 40))}: want 16 lowercase hex digits`);
   const idHi = parseInt(batchId.slice(0, 8), 16);
   const idLo = parseInt(batchId.slice(8), 16);
-  const out = Buffer.allocUnsafe(batch.length * ROW_BINARY_ROW_BYTES);
+  const out = alloc(batch.length * ROW_BINARY_ROW_BYTES);
   const w = new RowBinaryWriter(out);
   const view = (a: Uint8Array) => new DataView(a.buffer, a.byteOffset, a.byteLength);
   const exporter = view(batch.exporter_addr);

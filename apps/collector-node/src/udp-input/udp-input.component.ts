@@ -127,6 +127,7 @@ export class UdpInput implements Component {
       (e) => {
         if (!this.stopping) this.onFatal(new Error(`listener ${name}: ${e.message}`));
       },
+      this.config.coalesceMs,
     );
     this.sockets.push({ name, close: async () => socket.close() });
     return this.listening({ name, address, port: socket.port, receiveBufferBytes: socket.recvBufferBytes, receiver: 'recvmmsg' });

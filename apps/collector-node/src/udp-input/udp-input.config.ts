@@ -64,4 +64,10 @@ export class ListenersConfig {
    */
   @IsIn(RECEIVERS)
   receiver: ReceiverMode = 'auto';
+  /**
+   * recvmmsg only: after the socket is drained, reading pauses this long (0: never) so the datagrams of that
+   * time are read with one wake-up and one call. Costs at most this much latency; the receive buffer holds them.
+   */
+  @IsInt() @Min(0) @Max(50)
+  coalesceMs: number = 1;
 }

@@ -8,7 +8,7 @@ export interface UdpMmsgBinding {
   readonly SLOT_BYTES: number;
   readonly META_BYTES: number;
   open(family: 4 | 6, address: string, port: number, recvBufferBytes: number, reusePort: boolean): [fd: number, port: number, recvBufferBytes: number];
-  start(fd: number, data: ArrayBuffer, meta: ArrayBuffer, onBatch: (n: number) => void): unknown;
+  start(fd: number, data: ArrayBuffer, meta: ArrayBuffer, onBatch: (n: number) => void, coalesceMs: number): unknown;
   stop(receiver: unknown): void;
   close(fd: number): void;
 }
@@ -181,8 +181,11 @@ export class MmsgUdpSocket {
     return new MmsgUdpSocket(native, o);
   }
 
-  /** Starts reading: onBatch per recvmmsg call; onError once, for a socket error (reading then stops). */
-  start(onBatch: (b: MmsgBatch) => void, onError: (e: Error) => void): void {
+  /**
+   * Starts reading: onBatch per recvmmsg call; onError once, for a socket error (reading then stops). Once the
+   * socket is drained, reading pauses coalesceMs (0: never) so a burst of a millisecond is one wake-up and one call.
+   */
+  start(onBatch: (b: MmsgBatch) => void, onError: (e: Error) => void, coalesceMs = 0): void {
     if (this.receiver !== undefined || this.fd < 0) throw new Error('MmsgUdpSocket: started twice or closed');
     const batch = this.batch;
     this.receiver = this.native.start(this.fd, this.data, this.metaBuf, (n: number) => {
@@ -193,7 +196,7 @@ export class MmsgUdpSocket {
       }
       batch.count = n;
       onBatch(batch);
-    });
+    }, coalesceMs);
     this.fd = -1; // the receiver owns it now
   }
 
