@@ -11,6 +11,8 @@
  *                                                                  owns the fd from here on)
  *   stop(receiver)                                                  (stops polling, closes the fd)
  *   close(fd)                                                       (an fd never started)
+ *   copy(dst: Uint8Array, dstOffset, src: Uint8Array) -> bytes     (memcpy, also into SharedArrayBuffers,
+ *                                                                  where TypedArray.set copies with relaxed atomics, several times slower)
  *
  * data holds SLOTS slots of SLOT_BYTES (datagram i at i * SLOT_BYTES); meta holds SLOTS records of
  * META_BYTES: u32 length | u8 flags (1 = truncated) | u8 family (4|6) | u16 port | u32 IPv4 (host order)
@@ -341,12 +343,37 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type t1, t2;
+  size_t n1, n2;
+  void *d1, *d2;
+  int64_t off;
+  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t2, &n2, &d2, NULL, NULL) != napi_ok || t1 != napi_uint8_array ||
+      t2 != napi_uint8_array || napi_get_value_int64(env, argv[1], &off) != napi_ok) {
+    napi_throw_type_error(env, NULL, "copy(dst: Uint8Array, dstOffset: number, src: Uint8Array)");
+    return NULL;
+  }
+  if (off < 0 || (uint64_t)off > n1 || n2 > n1 - (size_t)off) {
+    napi_throw_range_error(env, NULL, "copy: source does not fit the destination at that offset");
+    return NULL;
+  }
+  memmove((uint8_t *)d1 + off, d2, n2);
+  napi_value out;
+  CHECK(napi_create_int64(env, (int64_t)n2, &out));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
       {"stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"copy", NULL, js_copy, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value v;
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -3,6 +3,11 @@
  * region of the worker's SharedArrayBuffer of packs, or a transferable ArrayBuffer for a datagram too big
  * for one. Each record: receivedMs f64 | payload length u32 | address length u8 | address (latin1) | payload.
  */
+import { sharedCopier } from '@flowmesh/udp-mmsg';
+
+/** memcpy into the shared pack (TypedArray.set into a SharedArrayBuffer is ~3.5× slower for a 1400-byte datagram). */
+const copy = sharedCopier();
+
 export const PACK_RECORD_OVERHEAD = 8 + 4 + 1;
 
 export class PackWriter {
@@ -30,7 +35,7 @@ export class PackWriter {
     p += 13;
     for (let i = 0; i < exporter.length; i++) this.bytes[p + i] = exporter.charCodeAt(i);
     p += exporter.length;
-    this.bytes.set(payload, p);
+    copy(this.bytes, p, payload);
     this.used = p + payload.length;
     if (this.count++ === 0) this.firstAt = receivedMs;
     return true;

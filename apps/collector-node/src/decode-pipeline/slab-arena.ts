@@ -46,11 +46,6 @@ export class SlabArena {
     return { slab: this.current, offset, bytes: c.bytes.subarray(offset, offset + n) };
   }
 
-  /** The first SPOOL_HEADER_BYTES-sized region of an allocation (the caller knows its layout). */
-  headerOf(slab: number, offset: number): Buffer {
-    return this.slabs[slab].bytes.subarray(offset);
-  }
-
   release(slab: number): void {
     const s = this.slabs[slab];
     if (!s || s.live <= 0) throw new Error(`slab ${slab} released more often than allocated`);
