@@ -368,7 +368,7 @@ class Bench {
         if (probe.spooled !== undefined || d.trials.some((t) => t.spooled !== undefined)) {
           const k = await c.counts();
           d.spoolCounter = k.spooled !== undefined ? 'spool' : 'decoded';
-          for (let step = 0; step < this.a.maxSteps + (engine === 'spool' ? 3 : 0); step++) {
+          for (let step = 0; step < this.a.maxSteps + (engine === 'spool' ? 6 : 0); step++) {
             const n = this.nextRate(d.trials, 'passSpool', Math.max(d.zeroLossRate * 1.2, start));
             if (!n.rate) break;
             d.trials.push(await this.trial(c, proto, n.rate, minRecs(n.rate)));
