@@ -93,11 +93,13 @@ export function defaultWorkerCount(configured: number): number {
 
 /**
  * The receiving thread's half of decoding. Datagrams from allowed exporters are packed per worker into
- * one transferable buffer and posted (one message per pack: when full, or decode.packDelayMs after its
- * first datagram — a message costs ~8 µs, a datagram ~25 flows); each exporter is pinned
- * to one worker by a hash of its address, so its templates and sequence state live in one decoder.
- * Workers post encoded batches back; they go to the spool. A worker that dies is replaced (with the
- * templates it last reported) and counted; what it had not finished is counted as dropped.
+ * a pack of the worker's shared pack arena and posted as an index (one message per pack: when full, or
+ * decode.packDelayMs after its first datagram — a message costs ~8 µs, a datagram ~25 flows); each exporter
+ * is pinned to one worker by a hash of its address, so its templates and sequence state live in one decoder.
+ * Workers encode batches into shared slabs and post where they are; they go to the spool, which releases
+ * each when done with its bytes. Nothing is transferred per pack or batch: a transferred ArrayBuffer counts
+ * as new external memory, and V8 runs a full GC per ~64 MiB of it. A worker that dies is replaced (with
+ * the templates it last reported) and counted; what it had not finished is counted as dropped.
  */
 export class DecodePipeline implements Component {
   readonly name = 'decode';

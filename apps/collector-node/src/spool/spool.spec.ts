@@ -200,6 +200,40 @@ describe('Spool', () => {
     await d.spool.stop(100);
   });
 
+  test('calls each batch\'s release exactly once, when it no longer reads its bytes (decode workers reuse them)', async () => {
+    // Kept in memory until delivered: released after the ack; beyond maxMemoryBytes: released once written.
+    const dir = newDir();
+    const store = new FakeStore();
+    store.mode = 'down';
+    const { spool } = open(dir, store, { maxMemoryBytes: 250, maxQueueBytes: 100_000, maxBytes: 1_000_000 });
+    await spool.start();
+    const released = new Map<string, number>();
+    const tracked = (k: number): SpoolBatch => {
+      const b = batch(k);
+      return { ...b, release: () => released.set(b.id, (released.get(b.id) ?? 0) + 1) };
+    };
+    for (let k = 0; k < 5; k++) spool.offer(tracked(k)); // 100 bytes each: two fit in memory
+    await until('written', () => spool.pendingEntries === 5 && released.size === 3);
+    assert.deepEqual([...released.keys()].sort(), [2, 3, 4].map((k) => batch(k).id), 'written and not kept: released at once');
+    store.mode = 'ok';
+    await until('delivered', () => store.committedIds.length === 5 && spool.pendingEntries === 0);
+    assert.deepEqual([...released.values()], [1, 1, 1, 1, 1], 'each once');
+    assert.equal(released.size, 5, 'kept ones after their delivery');
+    // Dropped batches are released too: over the queue bound, and after stop.
+    const { spool: small } = open(newDir(), new FakeStore(), { maxQueueBytes: 150 });
+    await small.start();
+    const ids = [10, 11, 12].map((k) => tracked(k));
+    const taken = ids.map((b) => small.offer(b));
+    assert.ok(taken.includes(false), 'one was over maxQueueBytes');
+    const dropped = ids.filter((_, i) => !taken[i]);
+    assert.ok(dropped.every((b) => released.get(b.id) === 1), 'a dropped batch is released at once');
+    await small.stop();
+    await spool.stop();
+    assert.equal(small.offer(tracked(13)), false);
+    assert.equal(released.get(batch(13).id), 1);
+    assert.ok(ids.every((b) => released.get(b.id) === 1));
+  });
+
   test('bounded: a full spool drops new batches (spool_full) and takes them again once delivered', async () => {
     const dir = newDir();
     const store = new FakeStore();
