@@ -52,9 +52,6 @@ interface ExporterEntry {
   bytes: number;
 }
 
-/** Size of the shared slabs a worker encodes batches into (a 200k-row Native batch is ~22 MB). */
-const SLAB_BYTES = 64 * 1024 ** 2;
-
 interface Slot {
   index: number;
   worker?: Worker;
@@ -210,6 +207,17 @@ export class DecodePipeline implements Component {
 
   restarts(slot: number): number {
     return this.slots[slot].restarts;
+  }
+
+  /** Bytes of the batch slabs the current workers allocated. */
+  batchMemoryBytes(): number {
+    let n = 0;
+    for (const s of this.slots) for (const b of s.slabs) n += b?.length ?? 0;
+    return n;
+  }
+
+  private updateBatchMemory(): void {
+    this.metrics.batchMemory.set(this.batchMemoryBytes());
   }
 
   // ---- runtime control (the config agent) ----
@@ -379,11 +387,12 @@ export class DecodePipeline implements Component {
       templates: s.templates,
       packArena: s.packArena,
       packBytes: this.o.decode.packBytes,
-      slabBytes: SLAB_BYTES,
+      slabBytes: this.o.decode.batchSlabBytes,
     };
     // A new worker: every pack is free again (what the old one held is counted lost in onDeath), no slabs yet.
     s.freePacks = Array.from({ length: s.packArena.byteLength / this.o.decode.packBytes }, (_, i) => i);
     s.slabs = [];
+    this.updateBatchMemory();
     const w = new Worker(this.o.workerScript ?? join(__dirname, 'decode.worker.js'), { workerData: data });
     s.worker = w;
     s.lastStats = new Map();
@@ -434,6 +443,7 @@ export class DecodePipeline implements Component {
     switch (m.t) {
       case 'slab':
         s.slabs[m.slab] = Buffer.from(m.sab);
+        this.updateBatchMemory();
         break;
       case 'batch': {
         this.totals.rowsOut += m.rows;

@@ -30,6 +30,12 @@ export class DecodeConfig {
   /** Bytes handed to one worker and not yet decoded; beyond it datagrams are dropped (reason backpressure). */
   @IsInt() @Min(64 * 1024)
   maxQueuedBytesPerWorker: number = 32 * 1024 ** 2;
+  /**
+   * Workers encode batches into shared slabs of this size (a 200k-row Native batch is ~22 MB; a bigger batch
+   * gets a slab of its own). A slab is reused once the spool has released every batch in it.
+   */
+  @IsInt() @Min(64 * 1024) @Max(2 ** 31 - 1)
+  batchSlabBytes: number = 64 * 1024 ** 2;
   /** How often workers report counters (per exporter and per node). */
   @IsInt() @Min(50) @Max(60_000)
   statsMs: number = 500;

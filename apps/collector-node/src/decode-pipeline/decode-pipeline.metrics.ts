@@ -9,6 +9,7 @@ export class DecodePipelineMetrics {
   readonly workerRestarts: Counter;
   readonly queuedBytes: Gauge;
   readonly clockSkew: Counter<'reason' | 'action'>;
+  readonly batchMemory: Gauge;
 
   constructor(registry: Registry, reasons: readonly string[]) {
     const r = [registry];
@@ -26,6 +27,11 @@ export class DecodePipelineMetrics {
       name: 'flowmesh_collector_decode_clock_skew_flows_total',
       help: 'Records whose flow_start/flow_end was too far in the future or past of their receive time, by reason and action',
       labelNames: ['reason', 'action'],
+      registers: r,
+    });
+    this.batchMemory = new Gauge({
+      name: 'flowmesh_collector_decode_batch_memory_bytes',
+      help: 'Shared memory the decode workers encode batches into (slabs, reused once the spool released their batches)',
       registers: r,
     });
     for (const reason of reasons) this.errors.inc({ reason }, 0);

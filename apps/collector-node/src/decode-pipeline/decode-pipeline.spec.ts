@@ -58,6 +58,9 @@ const flows = (n: number, port = 1000): TestFlow[] =>
 
 interface Setup {
   workers?: number;
+  /** Release each batch as soon as it is offered (rows are read at once): slabs are then reused. */
+  release?: boolean;
+  decode?: string[];
   exporters?: ExporterRule[];
   allowUnknown?: boolean;
   clock?: string[];
@@ -66,11 +69,12 @@ interface Setup {
 function setup(o: Setup = {}) {
   const registry = new Registry();
   const batches: SpoolBatch[] = [];
+  const readRows: Row[] = [];
   let incarnation = 100;
   const drops = new IngestDropMetrics(registry);
   const p = new DecodePipeline(
     {
-      decode: loadConfig(DecodeConfig, { overrides: [`workers=${o.workers ?? 2}`, 'statsMs=50'] }),
+      decode: loadConfig(DecodeConfig, { overrides: [`workers=${o.workers ?? 2}`, 'statsMs=50', ...(o.decode ?? [])] }),
       clock: loadConfig(ClockConfig, { overrides: o.clock ?? [] }),
       batchRows: 1000,
       format: 'native',
@@ -79,13 +83,20 @@ function setup(o: Setup = {}) {
       allowUnknownExporters: o.allowUnknown ?? true,
       nextIncarnation: () => ++incarnation,
     },
-    { offer: (b) => (batches.push(b), true) },
+    {
+      offer: (b) => {
+        if (!o.release) return (batches.push(b), true);
+        readRows.push(...rowsOf(b));
+        b.release?.();
+        return true;
+      },
+    },
     new DecodePipelineMetrics(registry, DecodePipeline.errorReasons()),
     new ExporterMetrics(registry, 3),
     drops,
     quiet,
   );
-  const rows = () => batches.flatMap(rowsOf);
+  const rows = () => (o.release ? readRows : batches.flatMap(rowsOf));
   return { p, registry, batches, rows, drops };
 }
 
@@ -133,6 +144,31 @@ describe('DecodePipeline (real worker threads)', () => {
       assert.equal(await metricValue(registry, 'flowmesh_collector_exporter_templates', { exporter: '192.0.2.1' }), 2);
     } finally {
       await p.stop(2000);
+    }
+  });
+
+  test('batch memory is reused once the spool releases batches, and only then', async () => {
+    // ~110 kB per 1000-row batch, 256 kB slabs: 40 batches need 20 slabs unless released ones are refilled.
+    for (const release of [true, false]) {
+      const { p, rows, registry } = setup({ workers: 1, release, decode: ['batchSlabBytes=262144'] });
+      await p.start();
+      try {
+        // In rounds, as a spool keeps up: a release reaches the worker after the packs queued before it.
+        for (let round = 0; round < 16; round++) {
+          for (let k = round * 100; k < (round + 1) * 100; k++) p.handle(netflowV5(flows(25, 1000 + (k % 50)), { unixSecs: now(), sequence: k * 25 }), '192.0.2.50', Date.now());
+          await p.flush();
+        }
+        await until('all rows', () => rows().length === 40_000);
+        const ports = rows().reduce((n, r) => n + r.src_port, 0);
+        const want = Array.from({ length: 1600 }, (_, k) => Array.from({ length: 25 }, (_, j) => 1000 + (k % 50) + j)).flat().reduce((a, b) => a + b, 0);
+        assert.equal(ports, want, 'every row read back intact (no slab reused while its batch was live)');
+        const mem = p.batchMemoryBytes();
+        if (release) assert.ok(mem <= 3 * 262_144, `released batches: ${mem} bytes of slabs`);
+        else assert.ok(mem >= 15 * 262_144, `batches never released: ${mem} bytes of slabs`);
+        assert.equal(await metricValue(registry, 'flowmesh_collector_decode_batch_memory_bytes'), mem);
+      } finally {
+        await p.stop(2000);
+      }
     }
   });
 
