@@ -7,9 +7,12 @@
  * ArrayBuffer that JavaScript owns and reads in place, and JavaScript is called once per call with the count.
  *
  *   open(family 4|6, address, port, recvBufferBytes, reusePort) -> [fd, boundPort, grantedRecvBuffer]
- *   start(fd, data, meta, onBatch(n), coalesceMs) -> receiver   (n < 0: -errno, fatal;
- *                                                                  owns the fd from here on)
- *   stop(receiver)                                                  (stops polling, closes the fd)
+ *   start(fd, data, meta, onBatch(n), coalesceMs, ownsFd) -> receiver   (n < 0: -errno, fatal)
+ *   stop(receiver)                                        (stops polling; closes the fd if it owns it)
+ *
+ * A receiver may poll an fd another thread opened (ownsFd false: a decode worker reading the socket the
+ * main thread bound). When its thread ends first (a worker terminated), an async cleanup hook closes its
+ * libuv handles before the loop is closed.
  *   close(fd)                                                       (an fd never started)
  *   copy(dst: Uint8Array, dstOffset, src: Uint8Array) -> bytes     (memcpy, also into SharedArrayBuffers,
  *                                                                  where TypedArray.set copies with relaxed atomics, several times slower)
@@ -25,6 +28,7 @@
  * Apache-2.0. Linux only (recvmmsg, SO_REUSEPORT, SO_RCVBUFFORCE).
  */
 #define _GNU_SOURCE
+#define NAPI_VERSION 8 /* napi_add_async_cleanup_hook */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -49,8 +53,10 @@ typedef struct {
   uv_timer_t timer;
   int closing; /* handles still to be closed */
   int fd;
+  int owns_fd;
   int stopped;
   uint64_t coalesce_ms;
+  napi_async_cleanup_hook_handle cleanup;
   napi_env env;
   napi_ref on_batch;
   napi_ref data_ref;
@@ -236,22 +242,43 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 static void on_closed(uv_handle_t *h) {
   receiver_t *r = (receiver_t *)h->data;
   if (--r->closing > 0) return;
-  if (r->fd >= 0) close(r->fd);
   napi_delete_reference(r->env, r->on_batch);
   napi_delete_reference(r->env, r->data_ref);
   napi_delete_reference(r->env, r->meta_ref);
   napi_async_destroy(r->env, r->async);
+  if (r->cleanup) napi_remove_async_cleanup_hook(r->cleanup);
   free(r);
 }
 
+/* Stops polling and closes the handles (r is freed in the last close callback). Idempotent. */
+static void teardown(receiver_t *r) {
+  if (r->stopped) return;
+  r->stopped = 1;
+  /* uv_poll_stop takes the fd out of epoll, so it can be closed now: the port is free when stop returns
+     (a re-bind right after must not meet EADDRINUSE). */
+  uv_poll_stop(&r->poll);
+  uv_timer_stop(&r->timer);
+  if (r->owns_fd) close(r->fd);
+  r->fd = -1;
+  uv_close((uv_handle_t *)&r->poll, on_closed);
+  uv_close((uv_handle_t *)&r->timer, on_closed);
+}
+
+static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  teardown((receiver_t *)arg);
+}
+
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
+  bool owns;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "start(fd, data, meta, onBatch, coalesceMs)");
+  if (argc < 6) {
+    napi_throw_type_error(env, NULL, "start(fd, data, meta, onBatch, coalesceMs, ownsFd)");
     return NULL;
   }
+  CHECK(napi_get_value_bool(env, argv[5], &owns));
   int32_t fd, coalesce;
   void *data, *meta;
   size_t dlen, mlen;
@@ -266,6 +293,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   receiver_t *r = calloc(1, sizeof *r);
   if (!r) return throw_errno(env, ENOMEM, "start");
   r->fd = fd;
+  r->owns_fd = owns;
   r->coalesce_ms = coalesce > 0 ? (uint64_t)coalesce : 0;
   r->env = env;
   r->data = data;
@@ -287,12 +315,12 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   CHECK(napi_get_uv_event_loop(env, &loop));
   int e = uv_poll_init(loop, &r->poll, fd);
   if (e != 0) {
-    /* Nothing of libuv's to undo: release ours and close the fd (start owns it from here on). */
+    /* Nothing of libuv's to undo: release ours (and the fd, if it was handed over). */
     napi_delete_reference(env, r->on_batch);
     napi_delete_reference(env, r->data_ref);
     napi_delete_reference(env, r->meta_ref);
     napi_async_destroy(env, r->async);
-    close(fd);
+    if (owns) close(fd);
     free(r);
     napi_throw_error(env, NULL, uv_strerror(e));
     return NULL;
@@ -303,12 +331,11 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   r->closing = 2;
   e = uv_poll_start(&r->poll, UV_READABLE, on_readable);
   if (e != 0) {
-    r->stopped = 1;
-    uv_close((uv_handle_t *)&r->poll, on_closed); /* the last of the two closes the fd and frees r */
-    uv_close((uv_handle_t *)&r->timer, on_closed);
+    teardown(r);
     napi_throw_error(env, NULL, uv_strerror(e));
     return NULL;
   }
+  napi_add_async_cleanup_hook(env, on_env_teardown, r, &r->cleanup);
   napi_value ext;
   CHECK(napi_create_external(env, r, NULL, NULL, &ext));
   return ext;
@@ -320,16 +347,7 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   receiver_t *r;
   CHECK(napi_get_value_external(env, argv[0], (void **)&r));
-  if (r->stopped) return NULL;
-  r->stopped = 1;
-  /* uv_poll_stop takes the fd out of epoll, so it can be closed now: the port is free when stop returns
-     (a re-bind right after must not meet EADDRINUSE); the handle's memory goes in the close callback. */
-  uv_poll_stop(&r->poll);
-  uv_timer_stop(&r->timer);
-  close(r->fd);
-  r->fd = -1;
-  uv_close((uv_handle_t *)&r->poll, on_closed);
-  uv_close((uv_handle_t *)&r->timer, on_closed);
+  teardown(r);
   return NULL;
 }
 

@@ -63,6 +63,10 @@ interface Slot {
   freePacks: number[];
   /** The current worker's batch slabs, as it announced them. */
   slabs: Buffer[];
+  /** Sockets this worker reads itself (re-sent to a respawned worker); fd → listener. */
+  sockets: Map<number, { listener: string; coalesceMs: number }>;
+  /** Waiting for 'unlistened', by fd. */
+  unlistening: Map<number, () => void>;
   /** Bytes and datagrams handed to the worker and not yet reported done. */
   queuedBytes: number;
   queuedPackets: number;
@@ -103,6 +107,8 @@ export class DecodePipeline implements Component {
   private policy: ExporterPolicy;
   private readonly templateListeners: (() => void)[] = [];
   private readonly exporterListeners: ((address: string) => void)[] = [];
+  private listenerCounts?: (listener: string, packets: number, bytes: number) => void;
+  private socketError?: (listener: string, error: Error) => void;
   private readonly slots: Slot[] = [];
   private readonly exporters = new Map<string, ExporterEntry>();
   private flushScheduled = false;
@@ -144,6 +150,8 @@ export class DecodePipeline implements Component {
         packBytes: new Uint8Array(packArena),
         freePacks: [],
         slabs: [],
+        sockets: new Map(),
+        unlistening: new Map(),
         queuedBytes: 0,
         queuedPackets: 0,
         lastStats: new Map(),
@@ -209,6 +217,59 @@ export class DecodePipeline implements Component {
     return this.slots[slot].restarts;
   }
 
+  // ---- sockets read by the workers (recvmmsg) ----
+
+  /** How many sockets per listener attach() takes: one per worker (SO_REUSEPORT spreads senders over them). */
+  get socketsPerListener(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Has worker i read fds[i] itself from now on (the main thread keeps the fds, and closes them after
+   * detach). Datagrams then go from the socket to the decoder with no copy and no message; the worker
+   * applies the allow-list and reports counts with its stats. A respawned worker reads them again.
+   */
+  attach(listener: string, fds: number[], coalesceMs: number): void {
+    if (fds.length !== this.slots.length) throw new Error(`attach: ${fds.length} sockets for ${this.slots.length} workers`);
+    fds.forEach((fd, i) => {
+      const s = this.slots[i];
+      s.sockets.set(fd, { listener, coalesceMs });
+      this.post(s, { t: 'listen', listener, fd, coalesceMs });
+    });
+  }
+
+  /** Stops the workers reading these fds; resolves when each did (or its worker is gone), so they can be closed. */
+  detach(fds: number[], timeoutMs = 5000): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const s of this.slots) {
+      for (const fd of fds) {
+        if (!s.sockets.delete(fd)) continue;
+        if (!s.worker) continue;
+        waits.push(
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, timeoutMs);
+            s.unlistening.set(fd, () => {
+              clearTimeout(t);
+              resolve();
+            });
+            this.post(s, { t: 'unlisten', fd });
+          }),
+        );
+      }
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** Where the datagram counts of worker-read sockets go (the UDP input's per-listener metrics). */
+  onListenerCounts(fn: (listener: string, packets: number, bytes: number) => void): void {
+    this.listenerCounts = fn;
+  }
+
+  /** A read error on a worker-read socket (fatal for the UDP input, as on its own sockets). */
+  onSocketError(fn: (listener: string, error: Error) => void): void {
+    this.socketError = fn;
+  }
+
   /** Bytes of the batch slabs the current workers allocated. */
   batchMemoryBytes(): number {
     let n = 0;
@@ -229,7 +290,7 @@ export class DecodePipeline implements Component {
     this.o.allowUnknownExporters = allowUnknown;
     this.flushExporterCounters();
     this.exporters.clear();
-    for (const s of this.slots) this.post(s, { t: 'exporters', rules: this.o.exporters });
+    for (const s of this.slots) this.post(s, { t: 'exporters', rules: this.o.exporters, allowUnknown });
   }
 
   /** Changes batch size and age at run time (each worker flushes its current batch first). */
@@ -248,9 +309,10 @@ export class DecodePipeline implements Component {
   importTemplates(state: TemplateState): void {
     const key = (d: TemplateState['domains'][number]) => `${d.exporter}|${d.protocol}|${d.observation_domain}`;
     const bySlot = new Map<number, TemplateState['domains']>();
+    // Sockets read by the workers are spread by the kernel (SO_REUSEPORT), not by slotOf: every worker learns them.
+    const spread = this.slots.some((s) => s.sockets.size > 0);
     for (const d of state.domains ?? []) {
-      const i = this.slotOf(d.exporter);
-      bySlot.set(i, [...(bySlot.get(i) ?? []), d]);
+      for (const i of spread ? this.slots.map((s) => s.index) : [this.slotOf(d.exporter)]) bySlot.set(i, [...(bySlot.get(i) ?? []), d]);
     }
     for (const [i, domains] of bySlot) {
       const s = this.slots[i];
@@ -384,6 +446,7 @@ export class DecodePipeline implements Component {
       statsMs: this.o.decode.statsMs,
       clock: { maxFutureMs: this.o.clock.maxFutureSec * 1000, maxPastMs: this.o.clock.maxPastSec * 1000, action: this.o.clock.action },
       exporters: this.o.exporters,
+      allowUnknownExporters: this.o.allowUnknownExporters,
       templates: s.templates,
       packArena: s.packArena,
       packBytes: this.o.decode.packBytes,
@@ -407,6 +470,7 @@ export class DecodePipeline implements Component {
       w.on('message', (m: FromWorker) => {
         if (m.t === 'ready') {
           s.ready = true;
+          for (const [fd, l] of s.sockets) w.postMessage({ t: 'listen', listener: l.listener, fd, coalesceMs: l.coalesceMs } satisfies ToWorker);
           done();
         } else this.onMessage(s, m);
       });
@@ -415,6 +479,8 @@ export class DecodePipeline implements Component {
         if (s.worker !== w) return;
         s.ready = false;
         s.worker = undefined;
+        for (const f of s.unlistening.values()) f();
+        s.unlistening.clear();
         done();
         if (this.stopping) return;
         this.onDeath(s, code);
@@ -473,6 +539,15 @@ export class DecodePipeline implements Component {
         s.templates = m.state;
         for (const fn of this.templateListeners) fn();
         break;
+      case 'unlistened': {
+        const f = s.unlistening.get(m.fd);
+        s.unlistening.delete(m.fd);
+        f?.();
+        break;
+      }
+      case 'socket-error':
+        this.socketError?.(m.listener, new Error(m.error));
+        break;
       case 'flushed': {
         const f = s.flushed;
         s.flushed = undefined;
@@ -483,6 +558,7 @@ export class DecodePipeline implements Component {
   }
 
   private onStats(s: Slot, d: import('./worker-protocol').StatsDelta, stats: ExporterStats[]): void {
+    if (d.received) this.onReceived(d.received);
     for (const [protocol, n] of Object.entries(d.flows)) {
       this.flowCounter(protocol).inc(n);
       this.totals.flows += n;
@@ -522,6 +598,22 @@ export class DecodePipeline implements Component {
       let sum = 0;
       for (const other of this.slots) sum += other.templatesByLabel.get(label) ?? 0;
       this.exporterMetrics.templates.set({ exporter: label }, sum);
+    }
+  }
+
+  /** Counts of datagrams a worker read from its own sockets: what handle() counts for the others. */
+  private onReceived(r: import('./worker-protocol').ReceivedDelta): void {
+    for (const [listener, [packets, bytes]] of Object.entries(r.listeners)) this.listenerCounts?.(listener, packets, bytes);
+    for (const [address, [packets, bytes]] of Object.entries(r.exporters)) {
+      const e = this.exporters.get(address) ?? this.learn(address);
+      if (!e.allowed) continue; // the list changed meanwhile
+      e.packets += packets;
+      e.bytes += bytes;
+      this.totals.packets += packets;
+    }
+    if (r.notAllowed) {
+      this.drops.dropPackets('not_allowed', r.notAllowed);
+      for (const a of r.notAllowedSample) if (!this.exporters.has(a)) this.learn(a); // warns (rate-limited)
     }
   }
 

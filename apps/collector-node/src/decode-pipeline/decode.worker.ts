@@ -12,8 +12,8 @@ import { BatchFormat, encodeBatch } from '../storage/batch-encoding';
 import { forEachDatagram } from './datagram-pack';
 import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
 import { SlabArena } from './slab-arena';
-import { sharedCopier } from '@flowmesh/udp-mmsg';
-import type { FromWorker, StatsDelta, ToWorker } from './worker-protocol';
+import { loadUdpMmsg, MmsgBatch, MmsgReceiver, sharedCopier } from '@flowmesh/udp-mmsg';
+import type { FromWorker, ReceivedDelta, StatsDelta, ToWorker } from './worker-protocol';
 
 export interface DecodeWorkerData {
   slot: number;
@@ -25,6 +25,8 @@ export interface DecodeWorkerData {
   statsMs: number;
   clock: ClockPolicy;
   exporters: ExporterRule[];
+  /** Senders not on the list are allowed (the decision is the worker's for the sockets it reads itself). */
+  allowUnknownExporters: boolean;
   templates?: TemplateState;
   /** The pipeline's packs for this worker: packCount regions of packBytes. */
   packArena: SharedArrayBuffer;
@@ -37,7 +39,7 @@ const data = workerData as DecodeWorkerData;
 const port = parentPort!;
 const decoder = new FlowDecoder();
 if (data.templates) decoder.importTemplates(data.templates);
-let policy = new ExporterPolicy(data.exporters, true);
+let policy = new ExporterPolicy(data.exporters, data.allowUnknownExporters);
 let batch = new FlowBatch(data.batchRows);
 const idHigh = data.incarnation.toString(16).padStart(8, '0');
 let seq = 0;
@@ -124,7 +126,72 @@ function handle(payload: Uint8Array, exporter: string, receivedMs: number): void
   if (batch.length >= data.batchRows) flush();
 }
 
+// ---- sockets this worker reads itself (recvmmsg): datagrams go straight from the socket to the decoder ----
+
+const receivers = new Map<number, { listener: string; r: MmsgReceiver }>();
+/** Allow-list verdicts by sender address (bounded: a spoofed flood must not grow it without limit). */
+const allowed = new Map<string, boolean>();
+let received: ReceivedDelta = emptyReceived();
+
+function emptyReceived(): ReceivedDelta {
+  return { listeners: {}, exporters: {}, notAllowed: 0, notAllowedSample: [] };
+}
+
+function onSocketBatch(listener: string, b: MmsgBatch): void {
+  const now = Date.now();
+  let bytes = 0;
+  let last = '';
+  let lastCount: [number, number] | undefined;
+  for (let i = 0; i < b.count; i++) {
+    const exporter = b.address(i);
+    const payload = b.payload(i);
+    bytes += payload.length;
+    if (exporter !== last) {
+      let ok = allowed.get(exporter);
+      if (ok === undefined) {
+        ok = policy.decide(exporter).allowed;
+        if (allowed.size >= 65_536) allowed.clear();
+        allowed.set(exporter, ok);
+      }
+      if (!ok) {
+        received.notAllowed++;
+        if (received.notAllowedSample.length < 8 && !received.notAllowedSample.includes(exporter)) received.notAllowedSample.push(exporter);
+        last = '';
+        continue;
+      }
+      last = exporter;
+      lastCount = received.exporters[exporter] ??= [0, 0];
+    }
+    lastCount![0]++;
+    lastCount![1] += payload.length;
+    handle(payload, exporter, now);
+  }
+  const l = (received.listeners[listener] ??= [0, 0]);
+  l[0] += b.count;
+  l[1] += bytes;
+}
+
+function listen(listener: string, fd: number, coalesceMs: number): void {
+  const native = loadUdpMmsg();
+  if (native instanceof Error) return post({ t: 'socket-error', listener, error: native.message });
+  const r = new MmsgReceiver(
+    native,
+    fd,
+    (b) => onSocketBatch(listener, b),
+    (e) => {
+      receivers.delete(fd);
+      post({ t: 'socket-error', listener, error: e.message });
+    },
+    { coalesceMs, ownsFd: false },
+  );
+  receivers.set(fd, { listener, r });
+}
+
 function sendStats(): void {
+  if (receivers.size || Object.keys(received.listeners).length || received.notAllowed) {
+    delta.received = received;
+    received = emptyReceived();
+  }
   delta.clockFuture = counts.future;
   delta.clockPast = counts.past;
   counts.future = 0;
@@ -159,8 +226,17 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'exporters':
       checkRows();
-      policy = new ExporterPolicy(m.rules, true);
+      policy = new ExporterPolicy(m.rules, m.allowUnknown);
+      allowed.clear();
       currentExporter = '';
+      break;
+    case 'listen':
+      listen(m.listener, m.fd, m.coalesceMs);
+      break;
+    case 'unlisten':
+      receivers.get(m.fd)?.r.stop();
+      receivers.delete(m.fd);
+      post({ t: 'unlistened', fd: m.fd });
       break;
     case 'batching':
       flush();

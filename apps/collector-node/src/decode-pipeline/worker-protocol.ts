@@ -11,6 +11,17 @@ export interface StatsDelta {
   clockPast: number;
   /** Rows posted in batches. */
   rowsOut: number;
+  /** Datagrams the worker read from its own sockets (recvmmsg), when it has any. */
+  received?: ReceivedDelta;
+}
+
+/** What a worker reading its own sockets counted: per listener and per allowed exporter [datagrams, bytes]. */
+export interface ReceivedDelta {
+  listeners: Record<string, [number, number]>;
+  exporters: Record<string, [number, number]>;
+  /** Datagrams from senders not on the allow-list, and a few of their addresses (for the log). */
+  notAllowed: number;
+  notAllowedSample: string[];
 }
 
 /**
@@ -25,7 +36,10 @@ export type ToWorker =
   | { t: 'release'; slab: number }
   | { t: 'flush' }
   | { t: 'crash' }
-  | { t: 'exporters'; rules: ExporterRule[] }
+  | { t: 'exporters'; rules: ExporterRule[]; allowUnknown: boolean }
+  /** Read this socket (bound by the main thread, which keeps and closes the fd) on the worker's own loop. */
+  | { t: 'listen'; listener: string; fd: number; coalesceMs: number }
+  | { t: 'unlisten'; fd: number }
   | { t: 'batching'; batchRows: number; batchMs: number }
   | { t: 'import-templates'; state: TemplateState };
 
@@ -37,4 +51,6 @@ export type FromWorker =
   | { t: 'done'; index: number; bytes: number; packets: number }
   | { t: 'stats'; delta: StatsDelta; exporters: ExporterStats[] }
   | { t: 'templates'; state: TemplateState }
-  | { t: 'flushed' };
+  | { t: 'flushed' }
+  | { t: 'unlistened'; fd: number }
+  | { t: 'socket-error'; listener: string; error: string };

@@ -10,6 +10,19 @@ export interface DatagramSink {
   handle(payload: Uint8Array, exporter: string, receivedMs: number): void;
 }
 
+/** A sink whose threads read sockets themselves (the decode pipeline's workers). */
+export interface SocketReaders {
+  readonly socketsPerListener: number;
+  attach(listener: string, fds: number[], coalesceMs: number): void;
+  detach(fds: number[]): Promise<void>;
+  onListenerCounts(fn: (listener: string, packets: number, bytes: number) => void): void;
+  onSocketError(fn: (listener: string, error: Error) => void): void;
+}
+
+function readsSockets(sink: DatagramSink): sink is DatagramSink & SocketReaders {
+  return typeof (sink as Partial<SocketReaders>).attach === 'function';
+}
+
 export interface BoundListener {
   name: ListenerName;
   address: string;
@@ -17,11 +30,15 @@ export interface BoundListener {
   receiveBufferBytes: number;
   /** How it is read: the native recvmmsg receiver or Node's dgram (listeners.receiver). */
   receiver: 'recvmmsg' | 'dgram';
+  /** recvmmsg: sockets bound to the port (one per decode worker, SO_REUSEPORT when more than one). */
+  sockets?: number;
 }
 
 interface OpenSocket {
   name: ListenerName;
   close(): Promise<void>;
+  /** Worker-read sockets: their fds, to detach before closing. */
+  fds?: number[];
 }
 
 /**
@@ -44,6 +61,15 @@ export class UdpInput implements Component {
     private readonly onFatal: (e: Error) => void,
   ) {
     metrics.kernelDropSource = () => this.kernelDrops();
+    if (readsSockets(sink)) {
+      sink.onListenerCounts((listener, packets, bytes) => {
+        metrics.packets.inc({ listener }, packets);
+        metrics.bytes.inc({ listener }, bytes);
+      });
+      sink.onSocketError((listener, e) => {
+        if (!this.stopping) this.onFatal(new Error(`listener ${listener}: ${e.message}`));
+      });
+    }
   }
 
   /** Kernel drops per listener (socket receive buffer overflows), from /proc/net/udp{,6}. */
@@ -94,24 +120,22 @@ export class UdpInput implements Component {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // Worker-read sockets: the workers stop polling them before they are closed.
+    const fds = this.sockets.flatMap((s) => s.fds ?? []);
+    if (fds.length && readsSockets(this.sink)) await this.sink.detach(fds);
     await Promise.all(this.sockets.map((s) => s.close()));
     this.sockets.length = 0;
     this.bound.length = 0;
   }
 
   private openMmsg(native: UdpMmsgBinding, name: ListenerName, address: string, port: number): BoundListener {
-    let socket: MmsgUdpSocket;
-    try {
-      socket = MmsgUdpSocket.open(native, { address, port, recvBufferBytes: this.config.receiveBufferBytes });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new Error(`listener ${name}: cannot bind ${address}:${port}: ${err.code ?? 'ESOCKET'} ${err.message}`);
-    }
+    const sink = this.sink;
+    if (readsSockets(sink)) return this.openForWorkers(native, sink, name, address, port);
+    const socket = this.bindMmsg(native, name, address, port, false);
     const packets = this.metrics.packets.labels({ listener: name });
     const bytes = this.metrics.bytes.labels({ listener: name });
     packets.inc(0);
     bytes.inc(0);
-    const sink = this.sink;
     socket.start(
       (b: MmsgBatch) => {
         const now = Date.now();
@@ -131,6 +155,38 @@ export class UdpInput implements Component {
     );
     this.sockets.push({ name, close: async () => socket.close() });
     return this.listening({ name, address, port: socket.port, receiveBufferBytes: socket.recvBufferBytes, receiver: 'recvmmsg' });
+  }
+
+  private bindMmsg(native: UdpMmsgBinding, name: ListenerName, address: string, port: number, reusePort: boolean): MmsgUdpSocket {
+    try {
+      return MmsgUdpSocket.open(native, { address, port, recvBufferBytes: this.config.receiveBufferBytes, reusePort });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`listener ${name}: cannot bind ${address}:${port}: ${err.code ?? 'ESOCKET'} ${err.message}`);
+    }
+  }
+
+  /**
+   * One socket per decode worker on the same port (SO_REUSEPORT when more than one: the kernel spreads
+   * senders by their address and port, so an exporter's transport session stays with one worker), each
+   * read by its worker: datagrams reach the decoder without crossing threads.
+   */
+  private openForWorkers(native: UdpMmsgBinding, sink: SocketReaders, name: ListenerName, address: string, port: number): BoundListener {
+    const n = sink.socketsPerListener;
+    const reuse = n > 1;
+    const socks = [this.bindMmsg(native, name, address, port, reuse)];
+    try {
+      for (let i = 1; i < n; i++) socks.push(this.bindMmsg(native, name, address, socks[0].port, reuse));
+    } catch (e) {
+      for (const s of socks) s.close();
+      throw e;
+    }
+    this.metrics.packets.inc({ listener: name }, 0);
+    this.metrics.bytes.inc({ listener: name }, 0);
+    const fds = socks.map((s) => s.fd);
+    sink.attach(name, fds, this.config.coalesceMs);
+    this.sockets.push({ name, fds, close: async () => socks.forEach((s) => s.close()) });
+    return this.listening({ name, address, port: socks[0].port, receiveBufferBytes: socks[0].recvBufferBytes, receiver: 'recvmmsg', sockets: n });
   }
 
   private listening(info: BoundListener): BoundListener {

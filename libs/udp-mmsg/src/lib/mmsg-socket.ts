@@ -8,7 +8,7 @@ export interface UdpMmsgBinding {
   readonly SLOT_BYTES: number;
   readonly META_BYTES: number;
   open(family: 4 | 6, address: string, port: number, recvBufferBytes: number, reusePort: boolean): [fd: number, port: number, recvBufferBytes: number];
-  start(fd: number, data: ArrayBuffer, meta: ArrayBuffer, onBatch: (n: number) => void, coalesceMs: number): unknown;
+  start(fd: number, data: ArrayBuffer, meta: ArrayBuffer, onBatch: (n: number) => void, coalesceMs: number, ownsFd: boolean): unknown;
   stop(receiver: unknown): void;
   close(fd: number): void;
   copy(dst: Uint8Array, dstOffset: number, src: Uint8Array): number;
@@ -161,32 +161,85 @@ export function formatIpv6(b: Uint8Array): string {
   return s;
 }
 
+let buffers: { data: ArrayBuffer; meta: ArrayBuffer; batch: MmsgBatch } | undefined;
+
 /**
- * A UDP socket read with recvmmsg on this thread's event loop: onBatch gets up to SLOTS datagrams per call,
- * in one reused buffer, instead of one callback and one Buffer per datagram.
+ * The receive buffers of this thread (module state is per thread): every receiver of a thread shares them,
+ * as its callbacks run one at a time and a batch is only valid during its call. 4 MiB.
  */
+function threadBuffers(native: UdpMmsgBinding): { data: ArrayBuffer; meta: ArrayBuffer; batch: MmsgBatch } {
+  if (!buffers) {
+    const data = new ArrayBuffer(native.SLOTS * native.SLOT_BYTES);
+    const meta = new ArrayBuffer(native.SLOTS * native.META_BYTES);
+    buffers = { data, meta, batch: new MmsgBatch(data, meta, native.SLOT_BYTES, native.META_BYTES) };
+  }
+  return buffers;
+}
+
+/**
+ * Reads an fd with recvmmsg on this thread's event loop: onBatch gets up to SLOTS datagrams per call, in one
+ * reused buffer, instead of one callback and one Buffer per datagram. Once the socket is drained, reading
+ * pauses coalesceMs (0: never), so the datagrams of that time are one wake-up and one call. The fd may
+ * belong to another thread (a decode worker reading the socket the main thread bound): ownsFd false leaves
+ * it open on stop.
+ */
+export class MmsgReceiver {
+  private receiver: unknown;
+
+  constructor(
+    private readonly native: UdpMmsgBinding,
+    fd: number,
+    onBatch: (b: MmsgBatch) => void,
+    onError: (e: Error) => void,
+    o: { coalesceMs?: number; ownsFd: boolean },
+  ) {
+    const { data, meta, batch } = threadBuffers(native);
+    this.receiver = native.start(
+      fd,
+      data,
+      meta,
+      (n: number) => {
+        if (n < 0) {
+          this.stop();
+          onError(new Error(`recvmmsg failed (errno ${-n})`));
+          return;
+        }
+        batch.count = n;
+        onBatch(batch);
+      },
+      o.coalesceMs ?? 0,
+      o.ownsFd,
+    );
+  }
+
+  get stopped(): boolean {
+    return this.receiver === undefined;
+  }
+
+  stop(): void {
+    if (this.receiver === undefined) return;
+    this.native.stop(this.receiver);
+    this.receiver = undefined;
+  }
+}
+
+/** A bound UDP socket (the fd is its own): read here with start(), or by another thread through `fd`. */
 export class MmsgUdpSocket {
   readonly port: number;
   readonly recvBufferBytes: number;
   readonly address: string;
-  private receiver: unknown;
-  private fd: number;
-  private readonly batch: MmsgBatch;
-  private readonly data: ArrayBuffer;
-  private readonly metaBuf: ArrayBuffer;
+  private reader?: MmsgReceiver;
+  private fdOpen: number;
 
   private constructor(
     private readonly native: UdpMmsgBinding,
     o: MmsgOpenOptions,
   ) {
     const [fd, port, granted] = native.open(isIPv6(o.address) ? 6 : 4, o.address, o.port, o.recvBufferBytes, o.reusePort ?? false);
-    this.fd = fd;
+    this.fdOpen = fd;
     this.port = port;
     this.address = o.address;
     this.recvBufferBytes = granted;
-    this.data = new ArrayBuffer(native.SLOTS * native.SLOT_BYTES);
-    this.metaBuf = new ArrayBuffer(native.SLOTS * native.META_BYTES);
-    this.batch = new MmsgBatch(this.data, this.metaBuf, native.SLOT_BYTES, native.META_BYTES);
   }
 
   /** Binds a socket; throws an Error whose code is EADDRINUSE, EACCES, EADDRNOTAVAIL or ESOCKET. */
@@ -194,32 +247,22 @@ export class MmsgUdpSocket {
     return new MmsgUdpSocket(native, o);
   }
 
-  /**
-   * Starts reading: onBatch per recvmmsg call; onError once, for a socket error (reading then stops). Once the
-   * socket is drained, reading pauses coalesceMs (0: never) so a burst of a millisecond is one wake-up and one call.
-   */
-  start(onBatch: (b: MmsgBatch) => void, onError: (e: Error) => void, coalesceMs = 0): void {
-    if (this.receiver !== undefined || this.fd < 0) throw new Error('MmsgUdpSocket: started twice or closed');
-    const batch = this.batch;
-    this.receiver = this.native.start(this.fd, this.data, this.metaBuf, (n: number) => {
-      if (n < 0) {
-        this.close();
-        onError(new Error(`recvmmsg failed (errno ${-n})`));
-        return;
-      }
-      batch.count = n;
-      onBatch(batch);
-    }, coalesceMs);
-    this.fd = -1; // the receiver owns it now
+  /** The descriptor (for a receiver on another thread; this object still closes it). -1 once closed. */
+  get fd(): number {
+    return this.fdOpen;
   }
 
+  /** Reads it on this thread (see MmsgReceiver). */
+  start(onBatch: (b: MmsgBatch) => void, onError: (e: Error) => void, coalesceMs = 0): void {
+    if (this.reader || this.fdOpen < 0) throw new Error('MmsgUdpSocket: started twice or closed');
+    this.reader = new MmsgReceiver(this.native, this.fdOpen, onBatch, onError, { coalesceMs, ownsFd: false });
+  }
+
+  /** Stops reading here and closes the fd (any receiver on another thread must have stopped first). */
   close(): void {
-    if (this.receiver !== undefined) {
-      this.native.stop(this.receiver);
-      this.receiver = undefined;
-    } else if (this.fd >= 0) {
-      this.native.close(this.fd);
-      this.fd = -1;
-    }
+    this.reader?.stop();
+    this.reader = undefined;
+    if (this.fdOpen >= 0) this.native.close(this.fdOpen);
+    this.fdOpen = -1;
   }
 }
