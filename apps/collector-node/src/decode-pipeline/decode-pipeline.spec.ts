@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
+import { createSocket, Socket } from 'node:dgram';
 import { Logger, loadConfig } from '@flowmesh/common';
 import { bytes16ToIpText } from '@flowmesh/flow-decoder';
 import { ExporterRule } from '../exporters/exporter-policy';
@@ -15,6 +16,9 @@ import { netflowV5, netflowV9, TestFlow } from '../testing/netflow-packets';
 import { DecodePipeline } from './decode-pipeline.component';
 import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
+import { UdpInput } from '../udp-input/udp-input.component';
+import { ListenersConfig } from '../udp-input/udp-input.config';
+import { UdpInputMetrics } from '../udp-input/udp-input.metrics';
 
 interface Row {
   batch: string;
@@ -315,6 +319,56 @@ describe('DecodePipeline runtime control', () => {
       await until('two full batches', () => rows().filter((r) => r.src_port >= 8000).length >= 4);
       assert.equal(n, 2);
     } finally {
+      await p.stop(2000);
+    }
+  });
+
+  test('workers read the sockets themselves (recvmmsg, one SO_REUSEPORT socket each): every flow once, templates kept over a crash, allow-list applied', async () => {
+    const { p, rows, registry, drops } = setup({ workers: 2, exporters: [{ address: '127.0.0.1' }], allowUnknown: false });
+    await p.start();
+    const udpMetrics = new UdpInputMetrics(registry);
+    const listeners = loadConfig(ListenersConfig, { overrides: ['netflow.address=::', 'netflow.port=0', 'ipfix.enabled=false', 'sflow.enabled=false', 'receiver=recvmmsg', 'receiveBufferBytes=4194304'] });
+    const udp = new UdpInput(listeners, p, udpMetrics, quiet, (e) => assert.fail(e));
+    await udp.start();
+    const senders: Socket[] = [];
+    try {
+      const [l] = udp.listeners();
+      assert.deepEqual([l.receiver, l.sockets], ['recvmmsg', 2]);
+      // 16 exporters' transport sessions: 127.0.0.1 from 16 source ports (IPv4-mapped on the dual-stack socket).
+      for (let k = 0; k < 16; k++) senders.push(await new Promise<Socket>((r) => { const s = createSocket('udp4'); s.bind(0, '127.0.0.1', () => r(s)); }));
+      const send = (s: Socket, b: Buffer) => new Promise<void>((r, j) => s.send(b, l.port, '127.0.0.1', (e) => (e ? j(e) : r())));
+      const round = async (seq: number, templates: boolean) => {
+        for (const [k, s] of senders.entries()) await send(s, netflowV9(flows(4, 10_000 + k * 100 + seq * 4), { unixSecs: now(), sequence: seq, sourceId: k, templates }));
+      };
+      await round(0, true);
+      await round(1, false);
+      await until('rows of two rounds', () => rows().length === 16 * 4 * 2);
+      // Both workers read: the kernel spread the 16 sessions over both sockets.
+      assert.equal(new Set(rows().map((r) => r.batch.slice(0, 8))).size, 2, 'both workers decoded');
+      assert.ok(rows().every((r) => r.exporter === '127.0.0.1'));
+      const exporter = '::ffff:127.0.0.1'; // the metrics label: the sender as the dual-stack socket names it
+      // A worker crashes: its replacement reads the same socket (the fd stays open in the main thread) and
+      // decodes data-only packets with the templates the old one reported.
+      await until('templates reported', async () => (await metricValue(registry, 'flowmesh_collector_exporter_templates', { exporter })) === 32);
+      p.injectCrash(0);
+      await until('restarted', () => p.restarts(0) === 1 && p.health().status === 'ok');
+      await round(2, false);
+      await until('rows after the crash', () => rows().length === 16 * 4 * 3);
+      const ports = rows().map((r) => r.src_port).sort((a, b) => a - b);
+      const want = [0, 1, 2].flatMap((seq) => Array.from({ length: 16 }, (_, k) => [0, 1, 2, 3].map((j) => 10_000 + k * 100 + seq * 4 + j)).flat()).sort((a, b) => a - b);
+      assert.deepEqual(ports, want, 'every flow exactly once');
+      assert.equal(await metricValue(registry, 'flowmesh_collector_decode_errors_total', { reason: 'missing_template' }), 0);
+      await until('listener counts', async () => (await metricValue(registry, 'flowmesh_collector_udp_packets_received_total', { listener: 'netflow' })) === 48);
+      await until('exporter counts', async () => (await metricValue(registry, 'flowmesh_collector_exporter_packets_total', { exporter })) === 48);
+      // Not on the allow-list: counted, never decoded.
+      p.setExporters([{ address: '192.0.2.1' }], false);
+      await new Promise((r) => setTimeout(r, 100));
+      await round(3, true);
+      await until('not_allowed', () => drops.totals['packets_not_allowed'] === 16);
+      assert.equal(rows().length, 16 * 4 * 3);
+    } finally {
+      for (const s of senders) s.close();
+      await udp.stop();
       await p.stop(2000);
     }
   });
