@@ -7,7 +7,7 @@ import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exp
 import { ExporterMetrics } from '../exporters/exporters.metrics';
 import { IngestDropMetrics } from '../observability/ingest-drops.metrics';
 import type { SpoolBatch } from '../spool/spool.component';
-import { SPOOL_HEADER_BYTES } from '../spool/spool-entry';
+import { encodeSpoolHeader, SPOOL_HEADER_BYTES } from '../spool/spool-entry';
 import type { BatchFormat } from '../storage/batch-encoding';
 import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
@@ -523,7 +523,11 @@ export class DecodePipeline implements Component {
           released = true;
           if (w && s.worker === w) w.postMessage({ t: 'release', slab: m.slab } satisfies ToWorker);
         };
-        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data: slab.subarray(at, at + m.length), receivedMs: m.receivedMs, header: slab.subarray(m.offset, at), release });
+        const data = slab.subarray(at, at + m.length);
+        // The spool entry header and its checksum over the batch, into the room the worker left in front: the
+        // main thread has the time (the workers read and decode the sockets), the worker does not.
+        const header = encodeSpoolHeader({ id: m.id, rows: m.rows, format: m.format, receivedMs: m.receivedMs }, data, slab.subarray(m.offset, at));
+        this.sink.offer({ id: m.id, rows: m.rows, format: m.format, data, receivedMs: m.receivedMs, header, release });
         break;
       }
       case 'done':

@@ -1,13 +1,13 @@
 /*
  * A decode worker thread: packs of datagrams in, encoded batches (Native blocks or RowBinary) out. It owns one FlowDecoder (the
  * templates and sequence state of the exporters pinned to it) and one FlowBatch. Packs are read in place from
- * the shared pack arena; batches are encoded, with their spool entry header in front, into shared slabs
+ * the shared pack arena or straight from its own sockets; batches are encoded, with room for their spool entry header in front, into shared slabs
  * (slab-arena.ts): no ArrayBuffer crosses threads per pack or per batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FlowBatch, FlowDecoder, TemplateState } from '@flowmesh/flow-decoder';
 import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
-import { encodeSpoolHeader, SPOOL_HEADER_BYTES } from '../spool/spool-entry';
+import { SPOOL_HEADER_BYTES } from '../spool/spool-entry';
 import { BatchFormat, encodeBatch } from '../storage/batch-encoding';
 import { forEachDatagram } from './datagram-pack';
 import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
@@ -52,15 +52,14 @@ let templatesDirty = false;
 const counts: RowPolicyCounts = { future: 0, past: 0 };
 const packs = new Uint8Array(data.packArena);
 const slabs = new SlabArena(data.slabBytes, (slab, sab) => post({ t: 'slab', slab, sab }));
+/** Columns are copied into the slab with memcpy: TypedArray.set into shared memory copies unaligned bytes with relaxed atomics, several times slower. */
 const copy = sharedCopier();
-/**
- * Batches are encoded into this private buffer, then copied into a slab with one memcpy: the encoder's
- * many small, unaligned column copies are several times slower straight into shared memory.
- */
-let scratch = Buffer.allocUnsafeSlow(0);
-const allocScratch = (n: number): Buffer => {
-  if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.ceil(n * 1.25));
-  return scratch.subarray(0, n);
+let lastAlloc = { slab: 0, offset: 0 };
+/** The encoder's output: a slab region, with room for the spool entry header (written by the main thread) in front. */
+const allocBatch = (n: number): Buffer => {
+  const a = slabs.alloc(SPOOL_HEADER_BYTES + n);
+  lastAlloc = a;
+  return a.bytes.subarray(SPOOL_HEADER_BYTES);
 };
 let delta: StatsDelta = emptyDelta();
 
@@ -86,11 +85,8 @@ function flush(): void {
   checkRows();
   if (batch.length > 0) {
     const id = idHigh + (seq++ >>> 0).toString(16).padStart(8, '0');
-    const encoded = encodeBatch(batch, id, data.format, allocScratch).data;
-    const { slab, offset, bytes } = slabs.alloc(SPOOL_HEADER_BYTES + encoded.length);
-    copy(bytes, SPOOL_HEADER_BYTES, encoded);
-    // The spool entry's header (and its checksum over the batch) is computed here, not on the receiving thread.
-    encodeSpoolHeader({ id, rows: batch.length, format: data.format, receivedMs: batchSince }, bytes.subarray(SPOOL_HEADER_BYTES), bytes);
+    const encoded = encodeBatch(batch, id, data.format, allocBatch, copy).data;
+    const { slab, offset } = lastAlloc;
     delta.rowsOut += batch.length;
     post({ t: 'batch', id, rows: batch.length, format: data.format, slab, offset, length: encoded.length, receivedMs: batchSince });
   }

@@ -46,7 +46,7 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'slab'; slab: number; sab: SharedArrayBuffer }
-  /** A batch in slab `slab`: its spool entry header (SPOOL_HEADER_BYTES) at `offset`, then `length` bytes of data. */
+  /** A batch in slab `slab`: room for its spool entry header (SPOOL_HEADER_BYTES, written by the main thread) at `offset`, then `length` bytes of data. */
   | { t: 'batch'; id: string; rows: number; format: BatchFormat; slab: number; offset: number; length: number; receivedMs: number }
   | { t: 'done'; index: number; bytes: number; packets: number }
   | { t: 'stats'; delta: StatsDelta; exporters: ExporterStats[] }

@@ -1,5 +1,5 @@
 import type { FlowBatch } from '@flowmesh/flow-decoder';
-import { encodeNative, nativeBlockBytes } from './native';
+import { CopyInto, encodeNative, nativeBlockBytes } from './native';
 import { encodeRowBinary, ROW_BINARY_ROW_BYTES } from './row-binary';
 import { EncodedBatch, isBatchId } from './storage';
 
@@ -18,9 +18,9 @@ export function clickHouseFormat(format: BatchFormat): 'Native' | 'RowBinary' {
   return format === 'native' ? 'Native' : 'RowBinary';
 }
 
-/** `alloc` gives the output buffer (exactly the size asked); default a new Buffer. */
-export function encodeBatch(batch: FlowBatch, batchId: string, format: BatchFormat, alloc?: (bytes: number) => Buffer): EncodedBatch {
-  return { id: batchId, rows: batch.length, format, data: format === 'native' ? encodeNative(batch, batchId, alloc) : encodeRowBinary(batch, batchId, alloc) };
+/** `alloc` gives the output buffer (exactly the size asked; default a new Buffer), `copy` copies columns into it. */
+export function encodeBatch(batch: FlowBatch, batchId: string, format: BatchFormat, alloc?: (bytes: number) => Buffer, copy?: CopyInto): EncodedBatch {
+  return { id: batchId, rows: batch.length, format, data: format === 'native' ? encodeNative(batch, batchId, alloc, copy) : encodeRowBinary(batch, batchId, alloc) };
 }
 
 /** Why a batch cannot be what encodeBatch made, or undefined. */

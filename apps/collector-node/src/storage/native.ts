@@ -64,13 +64,18 @@ function scratchWords(n: number): Uint32Array {
   return scratch;
 }
 
+/** dst.set(src, offset), or a faster copy with the same effect. */
+export type CopyInto = (dst: Uint8Array, offset: number, src: Uint8Array) => void;
+const setInto: CopyInto = (dst, offset, src) => dst.set(src, offset);
+
 /**
  * Encodes rows [0, batch.length) as one Native block, with `batchId` (16 lowercase hex digits) as the
  * batch_id of every row. Times (ms doubles) become DateTime seconds clamped to [0, 2^32); counters and
  * MACs (doubles) become UInt64, negatives and NaN as 0. Throws on an invalid batch id (a programming error).
- * `alloc` gives the output buffer of the size asked (default: a new one; the decode worker passes memory it reuses).
+ * `alloc` gives the output buffer of the size asked (default: a new one; the decode worker passes memory it reuses),
+ * `copy` copies a column into it (default TypedArray.set; the worker passes a memcpy for shared memory).
  */
-export function encodeNative(batch: FlowBatch, batchId: string, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
+export function encodeNative(batch: FlowBatch, batchId: string, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe, copy: CopyInto = setInto): Buffer {
   if (!isBatchId(batchId)) throw new Error(`invalid batch id ${JSON.stringify(String(batchId).slice(0, 40))}: want 16 lowercase hex digits`);
   const n = batch.length;
   const out = alloc(nativeBlockBytes(n));
@@ -88,7 +93,7 @@ export function encodeNative(batch: FlowBatch, batchId: string, alloc: (bytes: n
         t[j] = lo;
         t[j + 1] = hi;
       }
-      out.set(new Uint8Array(t.buffer, 0, n * 8), p);
+      copy(out, p, new Uint8Array(t.buffer, 0, n * 8));
       p += n * 8;
       continue;
     }
@@ -100,7 +105,7 @@ export function encodeNative(batch: FlowBatch, batchId: string, alloc: (bytes: n
         const s = Math.floor(src[i] / 1000);
         t[i] = s > 0 ? (s < 0xffffffff ? s : 0xffffffff) : 0;
       }
-      out.set(new Uint8Array(t.buffer, 0, n * 4), p);
+      copy(out, p, new Uint8Array(t.buffer, 0, n * 4));
       p += n * 4;
     } else if (c.type === 'UInt64') {
       const t = scratchWords(2 * n);
@@ -118,12 +123,12 @@ export function encodeNative(batch: FlowBatch, batchId: string, alloc: (bytes: n
           t[j + 1] = 0;
         }
       }
-      out.set(new Uint8Array(t.buffer, 0, n * 8), p);
+      copy(out, p, new Uint8Array(t.buffer, 0, n * 8));
       p += n * 8;
     } else {
       // Same width in the batch as in the table (host order is little-endian on every platform Node runs on).
       const len = n * BYTES_PER_VALUE[c.type];
-      out.set(new Uint8Array(src.buffer, src.byteOffset, len), p);
+      copy(out, p, new Uint8Array(src.buffer, src.byteOffset, len));
       p += len;
     }
   }
