@@ -103,6 +103,13 @@ describe('cluster end to end: softflowd + flowmesh gen -> 2 nodes -> master', ()
     assert.deepEqual(res.totals, want);
     assert.equal(res.partial, false);
     assert.deepEqual(res.nodes.map((n) => [n.id, n.status]).sort(), [['node-1', 'ok'], ['node-2', 'ok']]);
+    // Each node's heartbeat says what it lost (nothing here) and that its spool drained.
+    const drained = await waitUntil('heartbeats with an empty spool', async () => {
+      const { body } = await getJson<{ nodes: (NodeRow & { totals: { storedRows: number } | null; loss: Record<string, number> | null })[] }>(`${api}/nodes`);
+      const stored = body.nodes.reduce((n, x) => n + (x.totals?.storedRows ?? 0), 0);
+      return stored >= want.flows && body.nodes.every((x) => x.loss?.spoolBytes === 0) ? body.nodes : undefined;
+    }, 30_000, 500);
+    for (const n of drained) assert.deepEqual(n.loss, { droppedPackets: 0, droppedFlows: 0, kernelDrops: 0, spoolBytes: 0, spoolAgeSeconds: 0 }, n.id);
     // top + other add up to the totals
     const sum = res.top.reduce((a, r) => a + r.bytes, 0) + res.other.bytes;
     assert.equal(sum, want.bytes);

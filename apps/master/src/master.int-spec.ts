@@ -117,7 +117,10 @@ function info(id: string, apiUrl: string): NodeInfo {
 }
 
 function heartbeat(at: number): NodeHeartbeat {
-  return { at, ready: true, packets: 1000, flows: 25_000, storedRows: 24_000, decodeErrors: 3, packetsPerSecond: 12.5, flowsPerSecond: 300 };
+  return {
+    at, ready: true, packets: 1000, flows: 25_000, storedRows: 24_000, decodeErrors: 3, packetsPerSecond: 12.5, flowsPerSecond: 300,
+    droppedPackets: 7, droppedFlows: 40, kernelDrops: 2, spoolBytes: 4096, spoolAgeSeconds: 1.5,
+  };
 }
 
 describe('flowmesh master command line', () => {
@@ -231,6 +234,7 @@ describe('master (real process, real Redis)', () => {
     assert.ok(Math.abs(Date.parse(n1.lastHeartbeat as string) - Date.now()) < 10_000, String(n1.lastHeartbeat));
     assert.deepEqual(n1.ingest, { flowsPerSecond: 300, packetsPerSecond: 12.5 });
     assert.deepEqual(n1.totals, { packets: 1000, flows: 25_000, storedRows: 24_000, decodeErrors: 3 });
+    assert.deepEqual(n1.loss, { droppedPackets: 7, droppedFlows: 40, kernelDrops: 2, spoolBytes: 4096, spoolAgeSeconds: 1.5 });
     assert.equal(body.nodes[3].ready, false);
   });
 

@@ -14,6 +14,7 @@ const LIST: NodeList = {
       listeners: [{ protocol: 'netflow', port: 2055 }, { protocol: 'ipfix', port: 4739 }],
       lastHeartbeat: '2024-05-01T11:59:58Z', ingest: { flowsPerSecond: 1234.4, packetsPerSecond: 12.25 },
       totals: { packets: 100, flows: 5000, storedRows: 5000, decodeErrors: 2 },
+      loss: { droppedPackets: 3, droppedFlows: 50, kernelDrops: 10, spoolBytes: 3 * 1024 ** 2, spoolAgeSeconds: 2 },
     },
     { id: 'edge-2', group: null, status: 'down', version: '0.1.0', apiUrl: 'http://127.0.0.1:9102', listeners: [], lastHeartbeat: null, ingest: null, totals: null },
   ],
@@ -26,9 +27,9 @@ describe('flowmesh nodes', () => {
     assert.equal(
       formatNodeList(LIST, NOW),
       [
-        'id      group  status  version  api                    listeners                flows/s  pkts/s  flows  errors  heartbeat',
-        'edge-1  edge   up      0.1.0    http://127.0.0.1:9101  netflow:2055,ipfix:4739     1234    12.3   5000       2     2s ago',
-        'edge-2  -      down    0.1.0    http://127.0.0.1:9102  -                              -       -      -       -      never',
+        'id      group  status  version  api                    listeners                flows/s  pkts/s  flows  errors  dropped   spool  heartbeat',
+        'edge-1  edge   up      0.1.0    http://127.0.0.1:9101  netflow:2055,ipfix:4739     1234    12.3   5000       2       63  3.0MiB     2s ago',
+        'edge-2  -      down    0.1.0    http://127.0.0.1:9102  -                              -       -      -       -        -       -      never',
         '1 up, 1 down',
         '',
       ].join('\n'),

@@ -12,6 +12,18 @@ export interface NodeRow {
   lastHeartbeat: string | null;
   ingest: { flowsPerSecond: number; packetsPerSecond: number } | null;
   totals: { packets: number; flows: number; storedRows: number; decodeErrors: number } | null;
+  loss?: { droppedPackets: number; droppedFlows: number; kernelDrops: number; spoolBytes: number; spoolAgeSeconds: number } | null;
+}
+
+/** Bytes as B, KiB, MiB, GiB (one decimal from KiB on). */
+function size(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n}B` : `${n.toFixed(1)}${units[i]}`;
 }
 
 export interface NodeList {
@@ -43,9 +55,12 @@ export function formatNodeList(list: NodeList, now = Date.now()): string {
     rate(n.ingest?.packetsPerSecond),
     n.totals ? String(n.totals.flows) : '-',
     n.totals ? String(n.totals.decodeErrors) : '-',
+    // Datagrams and flows the node dropped plus the kernel's socket drops; the spool's unacknowledged bytes.
+    n.loss ? String(n.loss.droppedPackets + n.loss.droppedFlows + n.loss.kernelDrops) : '-',
+    n.loss ? size(n.loss.spoolBytes) : '-',
     age(n.lastHeartbeat, now),
   ]);
-  const table = renderTable(['id', 'group', 'status', 'version', 'api', 'listeners', 'flows/s', 'pkts/s', 'flows', 'errors', 'heartbeat'], rows, [0, 1, 2, 3, 4, 5]);
+  const table = renderTable(['id', 'group', 'status', 'version', 'api', 'listeners', 'flows/s', 'pkts/s', 'flows', 'errors', 'dropped', 'spool', 'heartbeat'], rows, [0, 1, 2, 3, 4, 5]);
   return table + `${list.up} up, ${list.down} down\n`;
 }
 

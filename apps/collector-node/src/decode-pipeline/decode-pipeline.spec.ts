@@ -16,7 +16,7 @@ import { netflowV5, netflowV9, TestFlow } from '../testing/netflow-packets';
 import { DecodePipeline } from './decode-pipeline.component';
 import { ClockConfig, DecodeConfig } from './decode-pipeline.config';
 import { DecodePipelineMetrics } from './decode-pipeline.metrics';
-import { UdpInput } from '../udp-input/udp-input.component';
+import { DatagramSink, SocketReaders, UdpInput } from '../udp-input/udp-input.component';
 import { ListenersConfig } from '../udp-input/udp-input.config';
 import { UdpInputMetrics } from '../udp-input/udp-input.metrics';
 
@@ -334,6 +334,24 @@ describe('DecodePipeline runtime control', () => {
     try {
       const [l] = udp.listeners();
       assert.deepEqual([l.receiver, l.sockets], ['recvmmsg', 2]);
+      // A second node on the same port must not join the SO_REUSEPORT group and take part of the traffic.
+      // Two workers' worth of sockets; never reached (the bind fails first).
+      const neverReached: DatagramSink & SocketReaders = {
+        handle: () => assert.fail('no datagram expected'),
+        socketsPerListener: 2,
+        attach: () => assert.fail('bound a taken port'),
+        detach: async () => undefined,
+        onListenerCounts: () => undefined,
+        onSocketError: () => undefined,
+      };
+      const second = new UdpInput(
+        loadConfig(ListenersConfig, { overrides: ['netflow.address=::', `netflow.port=${l.port}`, 'ipfix.enabled=false', 'sflow.enabled=false', 'receiver=recvmmsg'] }),
+        neverReached,
+        new UdpInputMetrics(new Registry()),
+        quiet,
+        (e) => assert.fail(e),
+      );
+      await assert.rejects(second.start(), new RegExp(`listener netflow: cannot bind :::${l.port}: EADDRINUSE`));
       // 16 exporters' transport sessions: 127.0.0.1 from 16 source ports (IPv4-mapped on the dual-stack socket).
       for (let k = 0; k < 16; k++) senders.push(await new Promise<Socket>((r) => { const s = createSocket('udp4'); s.bind(0, '127.0.0.1', () => r(s)); }));
       const send = (s: Socket, b: Buffer) => new Promise<void>((r, j) => s.send(b, l.port, '127.0.0.1', (e) => (e ? j(e) : r())));

@@ -137,6 +137,11 @@ export class LifecycleService implements NodeRuntime {
       decodeErrors: t.decodeErrors,
       packetsPerSecond: Math.round((t.packets - this.lastBeat.packets) / dt),
       flowsPerSecond: Math.round((t.flows - this.lastBeat.flows) / dt),
+      droppedPackets: this.drops.total('packets'),
+      droppedFlows: this.drops.total('flows'),
+      kernelDrops: Object.values(this.udp.kernelDrops()).reduce((a, b) => a + b, 0),
+      spoolBytes: this.spool.bytes,
+      spoolAgeSeconds: this.spool.oldestAgeSeconds(),
     };
     this.lastBeat = { at: now, packets: t.packets, flows: t.flows };
     return hb;

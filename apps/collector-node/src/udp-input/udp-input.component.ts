@@ -174,6 +174,9 @@ export class UdpInput implements Component {
   private openForWorkers(native: UdpMmsgBinding, sink: SocketReaders, name: ListenerName, address: string, port: number): BoundListener {
     const n = sink.socketsPerListener;
     const reuse = n > 1;
+    // SO_REUSEPORT would let a second process of this user join a group already on the port and take part
+    // of its traffic without an error: the port is first bound alone, so a taken port fails as it should.
+    if (reuse && port !== 0) this.bindMmsg(native, name, address, port, false).close();
     const socks = [this.bindMmsg(native, name, address, port, reuse)];
     try {
       for (let i = 1; i < n; i++) socks.push(this.bindMmsg(native, name, address, socks[0].port, reuse));

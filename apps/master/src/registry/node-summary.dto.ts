@@ -5,6 +5,15 @@ export interface IngestRateDto {
   packetsPerSecond: number;
 }
 
+/** Losses and backlog as of the last heartbeat (null for a node that does not report them). */
+export interface NodeLossDto {
+  droppedPackets: number;
+  droppedFlows: number;
+  kernelDrops: number;
+  spoolBytes: number;
+  spoolAgeSeconds: number;
+}
+
 export interface NodeTotalsDto {
   packets: number;
   flows: number;
@@ -28,6 +37,7 @@ export interface NodeSummaryDto {
   ready: boolean;
   ingest: IngestRateDto | null;
   totals: NodeTotalsDto | null;
+  loss: NodeLossDto | null;
 }
 
 export interface NodeListResponseDto {
@@ -53,5 +63,9 @@ export function toNodeSummary(v: NodeView): NodeSummaryDto {
     ready: v.status === 'up' && hb?.ready === true,
     ingest: hb ? { flowsPerSecond: hb.flowsPerSecond, packetsPerSecond: hb.packetsPerSecond } : null,
     totals: hb ? { packets: hb.packets, flows: hb.flows, storedRows: hb.storedRows, decodeErrors: hb.decodeErrors } : null,
+    loss:
+      hb && hb.droppedPackets !== undefined
+        ? { droppedPackets: hb.droppedPackets, droppedFlows: hb.droppedFlows ?? 0, kernelDrops: hb.kernelDrops ?? 0, spoolBytes: hb.spoolBytes ?? 0, spoolAgeSeconds: hb.spoolAgeSeconds ?? 0 }
+        : null,
   };
 }

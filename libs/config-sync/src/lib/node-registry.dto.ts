@@ -54,6 +54,21 @@ export class NodeHeartbeat {
   packetsPerSecond: number;
   @IsNumber()
   flowsPerSecond: number;
+  // Losses and backlog (optional: a node of an older version does not send them).
+  /** Datagrams the node dropped before decoding (all reasons), since it started. */
+  @IsOptional() @IsNumber()
+  droppedPackets?: number;
+  /** Decoded flows dropped before the spool (all reasons), since it started. */
+  @IsOptional() @IsNumber()
+  droppedFlows?: number;
+  /** The kernel's drops on the node's sockets (receive buffers full), from /proc/net/udp. */
+  @IsOptional() @IsNumber()
+  kernelDrops?: number;
+  /** Bytes in the spool not yet acknowledged by the store, and the age of the oldest batch there. */
+  @IsOptional() @IsNumber()
+  spoolBytes?: number;
+  @IsOptional() @IsNumber()
+  spoolAgeSeconds?: number;
 }
 
 export interface NodeView extends NodeInfo {
