@@ -433,7 +433,9 @@ async function main(): Promise<void> {
     if (typeof rm !== 'string') rm.restore();
   };
   process.once('exit', restore);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { restore(); process.exit(130); });
+  // Interrupted: what this run started goes too (the collector's own children die with their process group).
+  const onInterrupt: (() => void)[] = [];
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { restore(); for (const f of onInterrupt) f(); process.exit(130); });
 
   const engines: Engine[] = [];
   const skipped: Record<string, string> = {};
@@ -449,6 +451,7 @@ async function main(): Promise<void> {
   log(`node: ${spoolSets.length ? 'has a spool (spool.maxBytes=1 GiB for the run)' : 'no spool config yet (simple in-process pipeline): "decode+spool" = decoded'}`);
 
   const redis = await startRedis();
+  onInterrupt.push(() => redis.proc.child.kill('SIGTERM'));
   const bench = new Bench(a);
   const results: Determination[] = [];
   try {
