@@ -63,7 +63,7 @@ interface Slot {
   freePacks: number[];
   /** The current worker's batch slabs, as it announced them. */
   slabs: Buffer[];
-  /** Sockets this worker reads itself (re-sent to a respawned worker); fd → listener. */
+  /** Sockets this worker reads itself (re-sent to a respawned worker), by fd. */
   sockets: Map<number, { listener: string; coalesceMs: number }>;
   /** Waiting for 'unlistened', by fd. */
   unlistening: Map<number, () => void>;

@@ -6,13 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FlowBatch, FlowDecoder, TemplateState } from '@flowmesh/flow-decoder';
+import { loadUdpMmsg, MmsgBatch, MmsgReceiver, sharedCopier } from '@flowmesh/udp-mmsg';
 import { ExporterPolicy, ExporterRule, ExporterSettings } from '../exporters/exporter-policy';
 import { SPOOL_HEADER_BYTES } from '../spool/spool-entry';
 import { BatchFormat, encodeBatch } from '../storage/batch-encoding';
 import { forEachDatagram } from './datagram-pack';
 import { applyRowPolicy, ClockPolicy, RowPolicyCounts } from './row-policy';
 import { SlabArena } from './slab-arena';
-import { loadUdpMmsg, MmsgBatch, MmsgReceiver, sharedCopier } from '@flowmesh/udp-mmsg';
 import type { FromWorker, ReceivedDelta, StatsDelta, ToWorker } from './worker-protocol';
 
 export interface DecodeWorkerData {
@@ -124,7 +124,7 @@ function handle(payload: Uint8Array, exporter: string, receivedMs: number): void
 
 // ---- sockets this worker reads itself (recvmmsg): datagrams go straight from the socket to the decoder ----
 
-const receivers = new Map<number, { listener: string; r: MmsgReceiver }>();
+const receivers = new Map<number, MmsgReceiver>();
 /** Allow-list verdicts by sender address (bounded: a spoofed flood must not grow it without limit). */
 const allowed = new Map<string, boolean>();
 let received: ReceivedDelta = emptyReceived();
@@ -180,7 +180,7 @@ function listen(listener: string, fd: number, coalesceMs: number): void {
     },
     { coalesceMs, ownsFd: false },
   );
-  receivers.set(fd, { listener, r });
+  receivers.set(fd, r);
 }
 
 function sendStats(): void {
@@ -230,7 +230,7 @@ port.on('message', (m: ToWorker) => {
       listen(m.listener, m.fd, m.coalesceMs);
       break;
     case 'unlisten':
-      receivers.get(m.fd)?.r.stop();
+      receivers.get(m.fd)?.stop();
       receivers.delete(m.fd);
       post({ t: 'unlistened', fd: m.fd });
       break;

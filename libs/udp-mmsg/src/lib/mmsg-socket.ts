@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
+import { bytes16ToIpText, isV4Mapped } from '@flowmesh/flow-decoder';
 
 /** The native module (libs/udp-mmsg/native/udp_mmsg.c). */
 export interface UdpMmsgBinding {
@@ -124,41 +125,16 @@ export class MmsgBatch {
 }
 
 /**
- * RFC 5952 text of a 16-byte address, as Node (libuv's inet_ntop) writes it: lower-case hex, the longest run
- * of two or more zero groups (the first of equals) as '::', and an IPv4 tail for ::ffff:a.b.c.d and ::a.b.c.d.
+ * The text Node's dgram (libuv's inet_ntop) gives a 16-byte sender address: the project's RFC 5952 form
+ * (bytes16ToIpText), except that inet_ntop keeps the IPv6 prefix of ::ffff:a.b.c.d (a dual-stack socket's
+ * IPv4 sender) and writes ::a.b.c.d with an IPv4 tail.
  */
 export function formatIpv6(b: Uint8Array): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((b[2 * i] << 8) | b[2 * i + 1]);
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) bestAt = -1;
-  const v4tail = () => `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  if (bestAt === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) return `::${bestLen === 5 ? 'ffff:' : ''}${v4tail()}`;
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestAt) {
-      s += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (s && !s.endsWith(':')) s += ':';
-    s += w[i].toString(16);
-  }
-  return s;
+  if (isV4Mapped(b, 0)) return `::ffff:${bytes16ToIpText(b, 0)}`;
+  let zeros = 0;
+  while (zeros < 12 && b[zeros] === 0) zeros++;
+  if (zeros === 12 && (b[12] | b[13]) !== 0) return `::${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  return bytes16ToIpText(b, 0);
 }
 
 let buffers: { data: ArrayBuffer; meta: ArrayBuffer; batch: MmsgBatch } | undefined;
